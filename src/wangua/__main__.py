@@ -1,0 +1,3 @@
+from wangua.cli import main
+
+main()

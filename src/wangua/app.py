@@ -1,0 +1,82 @@
+"""create_app(settings): the JSON API (and, later, the pages) on one runtime."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+from starlette.concurrency import run_in_threadpool
+
+from wangua import __version__
+from wangua.applications.api import router as applications_router
+from wangua.bidding import lifecycle  # noqa: F401  (registers the timer handlers)
+from wangua.bidding.api import router as bidding_router
+from wangua.config import Settings
+from wangua.deposits.api import router as deposits_router
+from wangua.identity.api import router as identity_router
+from wangua.live.api import router as live_router
+from wangua.lots.api import router as lots_router
+from wangua.runtime import Runtime
+from wangua.scheduler.api import router as clock_router
+from wangua.scheduler.runner import SchedulerLoop
+from wangua.web import install_problem_handlers
+
+
+def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
+    rt = runtime or Runtime(settings or Settings())
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        rt.broadcaster.bind(asyncio.get_running_loop())
+        scheduler = SchedulerLoop(rt) if rt.clock.mode == "system" else None
+        if scheduler is not None:
+            scheduler.start()
+        try:
+            yield
+        finally:
+            if scheduler is not None:
+                await scheduler.stop()
+
+    app = FastAPI(
+        title="wangua 网上挂牌出让系统 API",
+        version=__version__,
+        openapi_url="/api/v1/openapi.json",
+        docs_url="/api/v1/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.runtime = rt
+    install_problem_handlers(app)
+    for router in (
+        identity_router,
+        clock_router,
+        lots_router,
+        applications_router,
+        deposits_router,
+        bidding_router,
+        live_router,
+    ):
+        app.include_router(router)
+
+    @app.get("/healthz", tags=["operations"])
+    async def healthz() -> Any:
+        """200 when the server can reach its database."""
+
+        def ping() -> None:
+            with rt.read() as session:
+                session.execute(text("SELECT 1"))
+
+        try:
+            await run_in_threadpool(ping)
+        except Exception as exc:
+            return JSONResponse(
+                {"status": "unavailable", "error": type(exc).__name__}, status_code=503
+            )
+        return {"status": "ok", "clock": rt.clock.mode}
+
+    return app

@@ -1,0 +1,25 @@
+"""SQL for applications."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from wangua.applications.models import Application
+
+
+def application_of(session: Session, lot_id: int, user_id: int | None) -> Application | None:
+    if user_id is None:
+        return None
+    return session.scalars(
+        select(Application).where(Application.lot_id == lot_id, Application.user_id == user_id)
+    ).one_or_none()
+
+
+def bidder_numbers(session: Session, application_ids: set[int]) -> dict[int, str | None]:
+    if not application_ids:
+        return {}
+    rows = session.execute(
+        select(Application.id, Application.bidder_number).where(Application.id.in_(application_ids))
+    )
+    return {app_id: number for app_id, number in rows}

@@ -1,0 +1,141 @@
+"""Quoting and timed bidding endpoints (API.md, Quoting and timed bidding)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request, Response
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
+
+from wangua.applications.models import Application
+from wangua.applications.repository import bidder_numbers
+from wangua.bidding import service
+from wangua.bidding.models import Quote, Result
+from wangua.identity.models import Party, User
+from wangua.kit.money import format_fen, parse_amount
+from wangua.kit.problems import Problem
+from wangua.kit.times import rfc3339
+from wangua.lots.repository import get_lot
+from wangua.runtime import Actor
+from wangua.web import RuntimeDep, link_next, page_limit, parse_cursor, role
+
+router = APIRouter(prefix="/api/v1", tags=["bidding"])
+Bidder = Annotated[Actor, Depends(role("bidder"))]
+
+
+class QuoteBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    amount: Any
+    request_id: str | None = Field(default=None, min_length=1, max_length=64)
+
+
+class InquiryBody(BaseModel):
+    join: bool
+
+
+class ProxyBody(BaseModel):
+    max_amount: Any
+
+
+@router.post("/lots/{lot_id}/quotes", status_code=201)
+def place_quote(
+    lot_id: int, body: QuoteBody, response: Response, rt: RuntimeDep, actor: Bidder
+) -> dict[str, Any]:
+    """R-18 … R-26: a quote (listing) or bid (timed), judged at the server's receipt time.
+    The same `request_id` again returns the same quote with 200."""
+    amount = parse_amount(body.amount)
+    with rt.work(actor) as work:
+        placed = service.place_quote(work, lot_id, amount, body.request_id)
+        view = service.quote_view(placed.quote, placed.bidder_number)
+    if not placed.created:
+        response.status_code = 200
+    return view
+
+
+@router.get("/lots/{lot_id}/quotes")
+def list_quotes(
+    lot_id: int,
+    request: Request,
+    response: Response,
+    rt: RuntimeDep,
+    limit: int | None = None,
+    cursor: str | None = None,
+) -> list[dict[str, Any]]:
+    """Every accepted quote, oldest first; bidders appear by bidder number only (R-07)."""
+    size = page_limit(limit, default=500, maximum=1000)
+    after = parse_cursor(cursor)
+    with rt.read() as session:
+        get_lot(session, lot_id)
+        quotes = list(
+            session.scalars(
+                select(Quote)
+                .where(Quote.lot_id == lot_id, Quote.seq > after)
+                .order_by(Quote.seq)
+                .limit(size)
+            )
+        )
+        numbers = bidder_numbers(session, {q.application_id for q in quotes})
+    items = [service.quote_view(q, numbers.get(q.application_id)) for q in quotes]
+    link_next(request, response, items, size, quotes[-1].seq if quotes else None)
+    return items
+
+
+@router.post("/lots/{lot_id}/inquiry")
+def answer_inquiry(lot_id: int, body: InquiryBody, rt: RuntimeDep, actor: Bidder) -> dict[str, Any]:
+    """R-21, R-22, R-24: join (or decline) timed bidding within 5 minutes of the deadline."""
+    with rt.work(actor) as work:
+        answer = service.answer_inquiry(work, lot_id, body.join)
+        lot = get_lot(work.session, lot_id)
+        return {
+            "join": answer.joined,
+            "answered_at": rfc3339(answer.answered_at),
+            "inquiry_end": rfc3339(lot.inquiry_end),
+        }
+
+
+@router.put("/lots/{lot_id}/proxy")
+def set_proxy(lot_id: int, body: ProxyBody, rt: RuntimeDep, actor: Bidder) -> dict[str, Any]:
+    """R-26: a proxy with a maximum; bids it triggers are placed before this answers."""
+    max_fen = parse_amount(body.max_amount, field="max_amount")
+    with rt.work(actor) as work:
+        proxy = service.set_proxy(work, lot_id, max_fen, rt.settings.proxy_max_steps)
+        return {"max_amount": format_fen(proxy.max_fen), "set_at": rfc3339(proxy.set_at)}
+
+
+@router.delete("/lots/{lot_id}/proxy", status_code=204)
+def cancel_proxy(lot_id: int, rt: RuntimeDep, actor: Bidder) -> Response:
+    with rt.work(actor) as work:
+        service.cancel_proxy(work, lot_id)
+    return Response(status_code=204)
+
+
+@router.get("/lots/{lot_id}/result")
+def get_result(lot_id: int, rt: RuntimeDep) -> dict[str, Any]:
+    """The decision, with the rule that made it; 404 NOT_DECIDED before."""
+    with rt.read() as session:
+        get_lot(session, lot_id)
+        result = session.get(Result, lot_id)
+        if result is None:
+            raise Problem(404, "NOT_DECIDED", "该地块尚未产生出让结果")
+        winner = None
+        if result.winner_application_id is not None:
+            application = session.get(Application, result.winner_application_id)
+            assert application is not None
+            user = session.get(User, application.user_id)
+            party = session.get(Party, user.party_id) if user and user.party_id else None
+            members = application.members
+            winner = {
+                "bidder_number": application.bidder_number,
+                "name": party.name if party else "、".join(m["name"] for m in members),
+                "members": members,
+            }
+        return {
+            "outcome": result.outcome,
+            "price": None if result.price_fen is None else format_fen(result.price_fen),
+            "winner": winner,
+            "reserve_price": None if result.reserve_fen is None else format_fen(result.reserve_fen),
+            "decided_at": rfc3339(result.decided_at),
+            "rule": result.rule,
+        }

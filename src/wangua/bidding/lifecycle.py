@@ -1,0 +1,253 @@
+"""A lot's phases, moved by its timers (R-22 … R-27).
+
+announced → listing (listing start) → inquiry (listing deadline, R-22/R-24)
+→ timed_bidding (inquiry end, if anyone joined) → sold | unsold.
+Each handler runs under the lot's lock at the timer's own due time and does
+nothing if the lot is no longer in the phase the timer belongs to.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import distinct, func, select
+
+from wangua.applications.models import Application
+from wangua.audit.service import lot_stream, record
+from wangua.bidding import rules
+from wangua.bidding.models import InquiryAnswer, Quote, Result
+from wangua.kit.money import format_fen
+from wangua.kit.times import rfc3339
+from wangua.live.events import emit
+from wangua.lots.models import Lot
+from wangua.runtime import Work
+from wangua.scheduler.service import cancel, handles, schedule
+
+WARNING_KINDS = {seconds: f"warning_{seconds}" for seconds in rules.WARNING_SECONDS}
+COUNTDOWN_KINDS = ("countdown_end", *WARNING_KINDS.values())
+
+
+@handles("listing_start")
+def open_listing(work: Work, lot: Lot, at: datetime) -> None:
+    """R-18: the listing period opens at the announced start."""
+    if lot.status != "announced":
+        return
+    lot.status = "listing"
+    emit(
+        work,
+        lot,
+        "phase",
+        {"status": "listing", "at": rfc3339(at), "listing_end": rfc3339(lot.listing_end)},
+    )
+    record(
+        work,
+        "lot.listing_opened",
+        stream=lot_stream(lot.id),
+        object_type="lot",
+        object_id=lot.id,
+        at=at,
+    )
+
+
+@handles("deposit_deadline")
+def close_deposits(work: Work, lot: Lot, at: datetime) -> None:
+    """R-16b: applications without the full deposit by the deadline are not qualified."""
+    pending = work.session.scalars(
+        select(Application).where(
+            Application.lot_id == lot.id, Application.status == "awaiting_deposit"
+        )
+    ).all()
+    for application in pending:
+        application.status = "rejected"
+    record(
+        work,
+        "lot.deposits_closed",
+        stream=lot_stream(lot.id),
+        object_type="lot",
+        object_id=lot.id,
+        data={"rejected": [a.id for a in pending]},
+        at=at,
+    )
+
+
+@handles("listing_end")
+def end_listing(work: Work, lot: Lot, at: datetime) -> None:
+    """R-22: at the deadline, ask the bidders who quoted; with no quote the lot is unsold."""
+    if lot.status != "listing":
+        return
+    if lot.quote_count == 0:
+        decide(work, lot, rules.outcome_without_timed_bidding(0, None, None, None), at)
+        return
+    lot.status = "inquiry"
+    lot.inquiry_end = at + rules.INQUIRY_WINDOW
+    schedule(work, lot.id, "inquiry_end", lot.inquiry_end)
+    emit(
+        work,
+        lot,
+        "phase",
+        {"status": "inquiry", "at": rfc3339(at), "inquiry_end": rfc3339(lot.inquiry_end)},
+    )
+    record(
+        work,
+        "lot.inquiry_opened",
+        stream=lot_stream(lot.id),
+        object_type="lot",
+        object_id=lot.id,
+        at=at,
+    )
+
+
+@handles("inquiry_end")
+def end_inquiry(work: Work, lot: Lot, at: datetime) -> None:
+    """R-24 (house rule): timed bidding starts when the 5 minutes end, if anyone joined;
+    otherwise R-22 decides on the listing quotes."""
+    if lot.status != "inquiry":
+        return
+    joined = work.session.scalar(
+        select(func.count()).where(InquiryAnswer.lot_id == lot.id, InquiryAnswer.joined.is_(True))
+    )
+    if not joined:
+        bidders = (
+            work.session.scalar(
+                select(func.count(distinct(Quote.application_id))).where(Quote.lot_id == lot.id)
+            )
+            or 0
+        )
+        outcome = rules.outcome_without_timed_bidding(
+            bidders, lot.highest_fen, lot.leader_application_id, reserve_of(lot)
+        )
+        decide(work, lot, outcome, at)
+        return
+    lot.status = "timed_bidding"
+    restart_countdown(work, lot, at)
+    emit(
+        work,
+        lot,
+        "phase",
+        {
+            "status": "timed_bidding",
+            "at": rfc3339(at),
+            "timed_deadline": rfc3339(lot.timed_deadline),
+            "minimum": format_fen((lot.highest_fen or lot.start_price_fen) + lot.increment_fen),
+            "participants": joined,
+        },
+    )
+    record(
+        work,
+        "lot.timed_bidding_started",
+        stream=lot_stream(lot.id),
+        object_type="lot",
+        object_id=lot.id,
+        data={"participants": joined},
+        at=at,
+    )
+
+
+def restart_countdown(work: Work, lot: Lot, at: datetime) -> None:
+    """R-25a, R-25b: a fresh 5-minute countdown and its three warnings."""
+    lot.timed_deadline = rules.countdown_deadline(at)
+    schedule(work, lot.id, "countdown_end", lot.timed_deadline)
+    for seconds, due in rules.warning_times(lot.timed_deadline).items():
+        schedule(work, lot.id, WARNING_KINDS[seconds], due)
+
+
+@handles(*WARNING_KINDS.values())
+def warn(work: Work, lot: Lot, at: datetime) -> None:
+    """R-25b: one of the three last-minute warnings."""
+    if lot.status != "timed_bidding" or lot.timed_deadline is None:
+        return
+    seconds_left = round((lot.timed_deadline - at).total_seconds())
+    emit(
+        work,
+        lot,
+        "warning",
+        {"seconds_left": seconds_left, "timed_deadline": rfc3339(lot.timed_deadline)},
+    )
+
+
+@handles("countdown_end")
+def end_countdown(work: Work, lot: Lot, at: datetime) -> None:
+    """R-25c, R-23, R-27: the countdown ended; no bid is taken any more."""
+    if lot.status != "timed_bidding":
+        return
+    timed_bids = (
+        work.session.scalar(
+            select(func.count()).where(Quote.lot_id == lot.id, Quote.phase == rules.Phase.TIMED)
+        )
+        or 0
+    )
+    outcome = rules.outcome_of_timed_bidding(
+        timed_bids, lot.highest_fen, lot.leader_application_id, reserve_of(lot)
+    )
+    decide(work, lot, outcome, at)
+
+
+def reserve_of(lot: Lot) -> int | None:
+    """The reserve price the decision is judged against (R-11); lots without one pass None."""
+    return None
+
+
+def decide(work: Work, lot: Lot, outcome: rules.Outcome, at: datetime) -> None:
+    """Record the result and close the lot: no timer of it fires again."""
+    if lot.has_reserve and reserve_of(lot) is None and outcome.winner is not None:
+        suspend_for_missing_reserve(work, lot, at)
+        return
+    result = Result(
+        lot_id=lot.id,
+        outcome="sold" if outcome.sold else "unsold",
+        price_fen=outcome.price_fen,
+        winner_application_id=outcome.winner,
+        reserve_fen=reserve_of(lot),
+        rule=outcome.rule,
+        decided_at=at,
+    )
+    work.session.add(result)
+    lot.status = result.outcome
+    lot.ended_at = at
+    cancel(work, lot.id)
+    winner = work.session.get(Application, outcome.winner) if outcome.winner else None
+    emit(
+        work,
+        lot,
+        "result",
+        {
+            "outcome": result.outcome,
+            "price": None if result.price_fen is None else format_fen(result.price_fen),
+            "bidder_number": winner.bidder_number if winner else None,
+            "reserve_price": None if result.reserve_fen is None else format_fen(result.reserve_fen),
+            "rule": result.rule,
+            "decided_at": rfc3339(at),
+        },
+    )
+    record(
+        work,
+        "lot.decided",
+        stream=lot_stream(lot.id),
+        object_type="lot",
+        object_id=lot.id,
+        data={
+            "outcome": result.outcome,
+            "price_fen": result.price_fen,
+            "winner_application_id": outcome.winner,
+            "rule": outcome.rule,
+        },
+        at=at,
+    )
+
+
+def suspend_for_missing_reserve(work: Work, lot: Lot, at: datetime) -> None:
+    """R-11: a lot that has a reserve but received none cannot be decided."""
+    lot.status = "suspended"
+    cancel(work, lot.id)
+    emit(
+        work, lot, "suspended", {"at": rfc3339(at), "reason": "底价未导入,依规中止,不作出成交决定"}
+    )
+    record(
+        work,
+        "lot.suspended",
+        stream=lot_stream(lot.id),
+        object_type="lot",
+        object_id=lot.id,
+        data={"cause": "reserve_missing"},
+        at=at,
+    )

@@ -1,0 +1,322 @@
+"""Quoting, the deadline inquiry, proxies (R-18 … R-27): one transaction each.
+
+Every writer locks the lot, catches its timers up to the present, reads the
+time, judges with the pure rules, and only then writes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from wangua.applications.models import Application
+from wangua.applications.repository import application_of
+from wangua.audit.service import lot_stream, record
+from wangua.bidding import rules
+from wangua.bidding.lifecycle import restart_countdown
+from wangua.bidding.models import InquiryAnswer, Proxy, Quote
+from wangua.kit.money import format_fen
+from wangua.kit.problems import Problem
+from wangua.kit.times import rfc3339
+from wangua.live.events import emit
+from wangua.lots.models import Lot
+from wangua.lots.repository import lock_lot
+from wangua.runtime import Work
+from wangua.scheduler.service import catch_up
+
+REFUSALS: dict[rules.Refusal, tuple[int, str]] = {
+    rules.Refusal.NOT_QUALIFIED: (403, "您在该地块没有竞买资格"),
+    rules.Refusal.NOT_OPEN: (409, "当前不在报价时间内"),
+    rules.Refusal.NOT_A_PARTICIPANT: (403, "您未参加本宗地的网上限时竞价"),
+    rules.Refusal.ALREADY_HIGHEST: (409, "您已是当前最高报价者,不能连续报价"),
+    rules.Refusal.ABOVE_PRICE_CAP: (422, "报价超过最高限价"),
+    rules.Refusal.BELOW_START_PRICE: (422, "首次报价不得低于起始价"),
+    rules.Refusal.INCREMENT_TOO_SMALL: (422, "加价幅度不得小于规定的增价幅度"),
+}
+
+
+@dataclass(frozen=True)
+class Placed:
+    quote: Quote
+    bidder_number: str
+    created: bool
+
+
+def standing(lot: Lot) -> rules.Standing:
+    return rules.Standing(
+        start_fen=lot.start_price_fen,
+        increment_fen=lot.increment_fen,
+        cap_fen=lot.price_cap_fen,
+        highest_fen=lot.highest_fen,
+        leader=lot.leader_application_id,
+        window=rules.quoting_window(
+            lot.status, lot.listing_start, lot.listing_end, lot.timed_deadline, lot.inquiry_end
+        ),
+    )
+
+
+def quote_view(quote: Quote, bidder_number: str | None) -> dict[str, Any]:
+    return {
+        "seq": quote.seq,
+        "amount": format_fen(quote.amount_fen),
+        "bidder_number": bidder_number,
+        "phase": quote.phase,
+        "received_at": rfc3339(quote.received_at),
+        "by_proxy": quote.by_proxy,
+    }
+
+
+def _joined(work: Work, lot: Lot, application: Application) -> bool:
+    return bool(
+        work.session.scalar(
+            select(InquiryAnswer.joined).where(
+                InquiryAnswer.lot_id == lot.id, InquiryAnswer.application_id == application.id
+            )
+        )
+    )
+
+
+def place_quote(work: Work, lot_id: int, amount_fen: int, request_id: str | None) -> Placed:
+    """R-19a … R-25c: judge the quote at the server's receipt time; accept or refuse."""
+    lot = lock_lot(work, lot_id)
+    catch_up(work, lot)
+    application = application_of(work.session, lot.id, work.actor.user_id)
+    if application is not None and request_id is not None:
+        earlier = work.session.scalars(
+            select(Quote).where(
+                Quote.lot_id == lot.id,
+                Quote.application_id == application.id,
+                Quote.request_id == request_id,
+            )
+        ).one_or_none()
+        if earlier is not None:
+            return Placed(earlier, application.bidder_number or "", created=False)
+    now = work.now()
+    bidder = rules.Bidder(
+        application_id=application.id if application else -1,
+        qualified=application is not None and application.status == "qualified",
+        joined_timed=application is not None and _joined(work, lot, application),
+    )
+    refused = rules.refusal(standing(lot), bidder, amount_fen, now)
+    if refused is not None:
+        status, title = REFUSALS[refused]
+        raise Problem(status, refused.value, title, f"{title}(报价 {format_fen(amount_fen)} 元)")
+    assert application is not None
+    quote = accept(work, lot, application, amount_fen, now, request_id=request_id, by_proxy=False)
+    run_proxies(work, lot)
+    return Placed(quote, application.bidder_number or "", created=True)
+
+
+def accept(
+    work: Work,
+    lot: Lot,
+    application: Application,
+    amount_fen: int,
+    at: datetime,
+    *,
+    request_id: str | None,
+    by_proxy: bool,
+) -> Quote:
+    """Record an accepted quote: irrevocable (R-20), published at once (R-19c)."""
+    phase = rules.Phase.TIMED if lot.status == "timed_bidding" else rules.Phase.LISTING
+    lot.quote_count += 1
+    quote = Quote(
+        lot_id=lot.id,
+        seq=lot.quote_count,
+        application_id=application.id,
+        amount_fen=amount_fen,
+        phase=phase.value,
+        received_at=at,
+        by_proxy=by_proxy,
+        request_id=request_id,
+    )
+    work.session.add(quote)
+    lot.highest_fen = amount_fen
+    lot.leader_application_id = application.id
+    if phase is rules.Phase.TIMED:
+        restart_countdown(work, lot, at)
+    data = quote_view(quote, application.bidder_number)
+    data["timed_deadline"] = rfc3339(lot.timed_deadline) if phase is rules.Phase.TIMED else None
+    data["next_minimum"] = format_fen(rules.next_minimum(standing(lot)))
+    emit(work, lot, "quote", data)
+    record(
+        work,
+        "quote.accepted",
+        stream=lot_stream(lot.id),
+        object_type="quote",
+        object_id=quote.seq,
+        data={
+            "amount_fen": amount_fen,
+            "application_id": application.id,
+            "phase": phase.value,
+            "by_proxy": by_proxy,
+        },
+        at=at,
+    )
+    return quote
+
+
+def active_proxies(work: Work, lot: Lot) -> list[Proxy]:
+    return list(
+        work.session.scalars(
+            select(Proxy)
+            .where(Proxy.lot_id == lot.id, Proxy.cancelled_at.is_(None))
+            .order_by(Proxy.set_seq)
+        )
+    )
+
+
+def run_proxies(work: Work, lot: Lot) -> None:
+    """R-26: proxy bids triggered by a call are placed before the call answers."""
+    if lot.status != "timed_bidding" or lot.highest_fen is None:
+        return
+    proxies = active_proxies(work, lot)
+    if not proxies:
+        return
+    orders = [rules.ProxyOrder(p.application_id, p.max_fen, p.set_seq) for p in proxies]
+    bids = rules.proxy_bids(
+        lot.highest_fen, lot.leader_application_id, lot.increment_fen, lot.price_cap_fen, orders
+    )
+    applications = {
+        p.application_id: work.session.get(Application, p.application_id) for p in proxies
+    }
+    for bid in bids:
+        application = applications[bid.application_id]
+        assert application is not None
+        accept(work, lot, application, bid.amount_fen, work.now(), request_id=None, by_proxy=True)
+
+
+def _participant(work: Work, lot: Lot) -> Application:
+    application = application_of(work.session, lot.id, work.actor.user_id)
+    if (
+        application is None
+        or application.status != "qualified"
+        or not _joined(work, lot, application)
+    ):
+        raise Problem(403, "NOT_A_PARTICIPANT", "您未参加本宗地的网上限时竞价")
+    return application
+
+
+def _in_timed_bidding(work: Work, lot: Lot) -> None:
+    if (
+        lot.status != "timed_bidding"
+        or lot.timed_deadline is None
+        or work.now() >= lot.timed_deadline
+    ):
+        raise Problem(409, "NOT_IN_TIMED_BIDDING", "当前不在网上限时竞价阶段")
+
+
+def set_proxy(work: Work, lot_id: int, max_fen: int, max_steps: int) -> Proxy:
+    """R-26: hand bidding to a proxy with a maximum; it bids at once if someone else leads."""
+    lot = lock_lot(work, lot_id)
+    catch_up(work, lot)
+    _in_timed_bidding(work, lot)
+    application = _participant(work, lot)
+    minimum = rules.next_minimum(standing(lot))
+    if max_fen < minimum:
+        raise Problem(
+            422,
+            "PROXY_MAX_TOO_LOW",
+            "委托最高限价低于下一口最低报价",
+            f"委托最高限价不得低于 {format_fen(minimum)} 元",
+        )
+    if (max_fen - minimum) // lot.increment_fen > max_steps:
+        raise Problem(
+            422,
+            "PROXY_MAX_TOO_HIGH",
+            "委托最高限价超出单次委托允许的范围",
+            f"委托最高限价最多为下一口最低报价之上 {max_steps} 个增价幅度",
+        )
+    now = work.now()
+    _cancel_proxy(work, lot, application, now)
+    lot.proxy_seq += 1
+    proxy = Proxy(
+        lot_id=lot.id,
+        application_id=application.id,
+        max_fen=max_fen,
+        set_at=now,
+        set_seq=lot.proxy_seq,
+    )
+    work.session.add(proxy)
+    record(
+        work,
+        "proxy.set",
+        stream=lot_stream(lot.id),
+        object_type="proxy",
+        object_id=application.id,
+        data={"max_fen": max_fen, "set_seq": lot.proxy_seq},
+    )
+    work.session.flush()
+    run_proxies(work, lot)
+    return proxy
+
+
+def cancel_proxy(work: Work, lot_id: int) -> None:
+    """R-26: the bidder may cancel the proxy at any time and bid by hand."""
+    lot = lock_lot(work, lot_id)
+    catch_up(work, lot)
+    application = application_of(work.session, lot.id, work.actor.user_id)
+    if application is None:
+        raise Problem(403, "NOT_A_PARTICIPANT", "您未参加本宗地的网上限时竞价")
+    if _cancel_proxy(work, lot, application, work.now()):
+        record(
+            work,
+            "proxy.cancelled",
+            stream=lot_stream(lot.id),
+            object_type="proxy",
+            object_id=application.id,
+        )
+
+
+def _cancel_proxy(work: Work, lot: Lot, application: Application, now: datetime) -> bool:
+    proxies = work.session.scalars(
+        select(Proxy).where(
+            Proxy.lot_id == lot.id,
+            Proxy.application_id == application.id,
+            Proxy.cancelled_at.is_(None),
+        )
+    ).all()
+    for proxy in proxies:
+        proxy.cancelled_at = now
+    return bool(proxies)
+
+
+def answer_inquiry(work: Work, lot_id: int, join: bool) -> InquiryAnswer:
+    """R-21, R-22, R-24: a bidder with a valid listing quote answers within 5 minutes."""
+    lot = lock_lot(work, lot_id)
+    catch_up(work, lot)
+    now = work.now()
+    if lot.status != "inquiry" or lot.inquiry_end is None or now >= lot.inquiry_end:
+        raise Problem(409, "INQUIRY_CLOSED", "询问已结束或尚未开始")
+    application = application_of(work.session, lot.id, work.actor.user_id)
+    quoted = application is not None and work.session.scalar(
+        select(Quote.id)
+        .where(Quote.lot_id == lot.id, Quote.application_id == application.id)
+        .limit(1)
+    )
+    if application is None or not quoted:
+        raise Problem(403, "NOT_ELIGIBLE", "挂牌期内没有有效报价,不能参加限时竞价")
+    answer = work.session.scalars(
+        select(InquiryAnswer).where(
+            InquiryAnswer.lot_id == lot.id, InquiryAnswer.application_id == application.id
+        )
+    ).one_or_none()
+    if answer is None:
+        answer = InquiryAnswer(
+            lot_id=lot.id, application_id=application.id, joined=join, answered_at=now
+        )
+        work.session.add(answer)
+    else:
+        answer.joined, answer.answered_at = join, now
+    record(
+        work,
+        "inquiry.answered",
+        stream=lot_stream(lot.id),
+        object_type="application",
+        object_id=application.id,
+        data={"join": join},
+    )
+    return answer

@@ -1,0 +1,183 @@
+"""The command line (API.md, Command line)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from wangua.config import Settings
+
+
+@click.group()
+@click.version_option(package_name="wangua")
+def main() -> None:
+    """wangua 网上挂牌出让系统."""
+
+
+def _settings() -> Settings:
+    return Settings()
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--tls-cert", type=click.Path(exists=True, dir_okay=False))
+@click.option("--tls-key", type=click.Path(exists=True, dir_okay=False))
+@click.option("--tls-client-ca", type=click.Path(exists=True, dir_okay=False))
+def serve(
+    host: str, port: int, tls_cert: str | None, tls_key: str | None, tls_client_ca: str | None
+) -> None:
+    """Serve the web pages and the API (settings from WANGUA_* variables)."""
+    from wangua.serving import migrate, run
+
+    settings = _settings()
+    if (tls_cert is None) != (tls_key is None):
+        raise click.UsageError("--tls-cert and --tls-key go together")
+    migrate(settings)
+    run(
+        settings,
+        host=host,
+        port=port,
+        tls_cert=tls_cert,
+        tls_key=tls_key,
+        tls_client_ca=tls_client_ca,
+    )
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+def demo(host: str, port: int) -> None:
+    """An embedded SQLite database with a realistic, live demonstration."""
+    from wangua.demo.run import run_demo
+
+    run_demo(host=host, port=port)
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Apply the migrations."""
+    from wangua.serving import migrate
+
+    migrate(_settings())
+    click.echo("database is at the newest schema")
+
+
+@main.group()
+def user() -> None:
+    """Accounts."""
+
+
+@user.command("add")
+@click.option("--username", required=True)
+@click.option("--password", required=True)
+@click.option(
+    "--role",
+    "roles",
+    required=True,
+    multiple=True,
+    type=click.Choice(["bidder", "staff", "grantor", "supervisor", "finance", "admin"]),
+)
+@click.option("--cert", "cert_file", required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--grantor", default=None)
+def user_add(
+    username: str, password: str, roles: tuple[str, ...], cert_file: str, grantor: str | None
+) -> None:
+    """Create an account bound to its certificate; staff, grantor officers and finance
+    belong to a grantor (default xianning-city)."""
+    from wangua.identity.service import create_user
+    from wangua.kit.problems import Problem
+    from wangua.runtime import Runtime
+    from wangua.serving import migrate
+
+    settings = _settings()
+    migrate(settings)
+    runtime = Runtime(settings)
+    if not runtime.trust_anchors:
+        raise click.ClickException(
+            "no trust anchors: set WANGUA_TRUST_ANCHORS to the CA certificate file(s)"
+        )
+    try:
+        with runtime.work() as work:
+            account = create_user(
+                work,
+                username=username,
+                password=password,
+                roles=list(roles),
+                certificate_pem=Path(cert_file).read_text(),
+                anchors=runtime.trust_anchors,
+                grantor=grantor,
+            )
+            click.echo(
+                f"created user {account.id} {username} roles={','.join(roles)}"
+                f"{' grantor=' + account.grantor if account.grantor else ''}"
+            )
+    except Problem as problem:
+        raise click.ClickException(f"{problem.code}: {problem.detail}") from None
+    finally:
+        runtime.close()
+
+
+@main.group()
+def ca() -> None:
+    """A development certificate authority (ECDSA P-256)."""
+
+
+@ca.command("init")
+@click.argument("directory", type=click.Path(file_okay=False))
+def ca_init(directory: str) -> None:
+    """Create DIR/ca.key.pem and DIR/ca.crt.pem."""
+    from wangua.identity.certificates import init_ca
+
+    try:
+        pair = init_ca(Path(directory))
+    except FileExistsError:
+        raise click.ClickException(f"{directory} already holds a CA key") from None
+    click.echo(f"{pair.key_path}\n{pair.cert_path}")
+
+
+@ca.command("issue")
+@click.argument("directory", type=click.Path(exists=True, file_okay=False))
+@click.option("--cn", required=True, help="the subject's common name")
+@click.option("--out", "out_prefix", required=True, help="writes PREFIX.key.pem and PREFIX.crt.pem")
+def ca_issue(directory: str, cn: str, out_prefix: str) -> None:
+    """Issue a key and certificate signed by the CA in DIR."""
+    from wangua.identity.certificates import issue_certificate
+
+    pair = issue_certificate(Path(directory), common_name=cn, out_prefix=Path(out_prefix))
+    click.echo(f"{pair.key_path}\n{pair.cert_path}")
+
+
+@main.group()
+def audit() -> None:
+    """The audit record."""
+
+
+@audit.command("verify")
+def audit_verify() -> None:
+    """Check every chain of the audit record (R-32a)."""
+    from wangua.audit.verify import verify
+    from wangua.runtime import Runtime
+
+    runtime = Runtime(_settings())
+    try:
+        with runtime.read() as session:
+            report = verify(session)
+    finally:
+        runtime.close()
+    if report.failure is not None:
+        click.echo(f"FAILED at {report.failure}", err=True)
+        sys.exit(1)
+    click.echo(f"ok {report.count} records")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main(prog_name=os.path.basename(sys.argv[0]))

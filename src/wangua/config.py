@@ -1,0 +1,43 @@
+"""Settings from WANGUA_* environment variables (API.md, Settings)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="WANGUA_", extra="ignore")
+
+    data_dir: Path = Field(default_factory=lambda: Path.cwd() / "wangua-data")
+    database_url: str | None = None
+    clock: Literal["system", "simulated"] = "system"
+    clock_start: datetime | None = None
+    trust_anchors: str = ""
+    bank_secret: str = "wangua-development-bank-secret"  # noqa: S105  (development default)
+    price_approval: Literal["off", "required"] = "off"
+    login_rate_per_minute: int = 60
+    token_hours: int = 12
+    deposit_bank: str = "中国工商银行咸宁分行"
+    deposit_account_name: str = "咸宁市公共资源交易中心"
+    deposit_account_no: str = "1818 0000 0000 0000 001"
+    proxy_max_steps: int = 1000
+
+    @field_validator("clock_start", mode="after")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("WANGUA_CLOCK_START needs a time zone offset")
+        return value
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'wangua.sqlite3'}"
+
+    @property
+    def trust_anchor_paths(self) -> list[Path]:
+        return [Path(p.strip()) for p in self.trust_anchors.split(",") if p.strip()]

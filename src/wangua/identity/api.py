@@ -1,0 +1,156 @@
+"""Identity endpoints (API.md, Identity): challenge, login, logout, me, register, users."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Request, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from wangua.identity import service
+from wangua.identity.certificates import CertificateRejected
+from wangua.identity.models import User
+from wangua.kit.problems import Problem, not_found
+from wangua.kit.times import rfc3339
+from wangua.runtime import SYSTEM, Actor
+from wangua.web import CurrentActor, RuntimeDep, role
+
+router = APIRouter(prefix="/api/v1", tags=["identity"])
+
+
+class ProofBody(BaseModel):
+    certificate: str
+    nonce: str
+    signature: str
+
+    def proof(self) -> service.Proof:
+        return service.Proof(self.certificate, self.nonce, self.signature)
+
+
+class LoginBody(ProofBody):
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=256)
+
+
+class PartyBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["legal", "natural", "other"]
+    name: str = Field(min_length=1, max_length=200)
+    id_type: str = Field(min_length=1, max_length=40)
+    id_no: str = Field(min_length=1, max_length=64)
+    domestic: bool = True
+
+
+class RegisterBody(LoginBody):
+    party: PartyBody
+
+
+class UserBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=256)
+    roles: list[str] | None = None
+    role: str | None = None
+    certificate: str
+    grantor: str | None = None
+    party: PartyBody | None = None
+
+
+def _user_json(user: User) -> dict[str, Any]:
+    return {"id": user.id, "username": user.username, "roles": list(user.roles)}
+
+
+@router.post("/auth/challenge")
+def challenge(rt: RuntimeDep) -> dict[str, Any]:
+    """A single-use, short-lived nonce for the certificate proof (R-12a)."""
+    with rt.work(SYSTEM) as work:
+        nonce = service.issue_nonce(work)
+    return {"nonce": nonce.nonce, "expires_at": rfc3339(nonce.expires_at)}
+
+
+@router.post("/auth/login")
+def login(body: LoginBody, rt: RuntimeDep) -> dict[str, Any]:
+    """R-12a: certificate proof plus password; 401 BAD_CREDENTIALS never says which factor."""
+    with rt.work(SYSTEM) as work:
+        outcome = service.login(
+            work,
+            body.username,
+            body.password,
+            body.proof(),
+            rt.trust_anchors,
+            rt.settings.token_hours,
+        )
+    if outcome.problem is not None:
+        raise outcome.problem
+    assert outcome.user is not None and outcome.token is not None
+    return {
+        "token": outcome.token,
+        "expires_at": rfc3339(outcome.expires_at),
+        "user": _user_json(outcome.user),
+    }
+
+
+@router.post("/auth/logout", status_code=204)
+def logout(request: Request, rt: RuntimeDep, actor: CurrentActor) -> Response:
+    token = request.headers["authorization"].partition(" ")[2].strip()
+    with rt.work(actor) as work:
+        service.logout(work, token)
+    return Response(status_code=204)
+
+
+@router.get("/me")
+def me(rt: RuntimeDep, actor: CurrentActor) -> dict[str, Any]:
+    with rt.read() as session:
+        user = session.get(User, actor.user_id)
+        if user is None:
+            raise not_found("账户")
+        return service.me_view(session, user)
+
+
+@router.post("/register", status_code=201)
+def register(body: RegisterBody, rt: RuntimeDep) -> dict[str, Any]:
+    """Self-registration of a bidder, with the same certificate proof as login."""
+    with rt.work(SYSTEM) as work:
+        try:
+            service.verify_proof(work, body.proof(), rt.trust_anchors)
+        except CertificateRejected:
+            refused = True
+        else:
+            refused = False
+    if refused:
+        raise service.bad_credentials()
+    with rt.work(SYSTEM) as work:
+        user = service.create_user(
+            work,
+            username=body.username,
+            password=body.password,
+            roles=["bidder"],
+            certificate_pem=body.certificate,
+            anchors=rt.trust_anchors,
+            party=body.party.model_dump(),
+        )
+        return _user_json(user)
+
+
+@router.post("/admin/users", status_code=201)
+def create_user(
+    body: UserBody, rt: RuntimeDep, actor: Annotated[Actor, Depends(role("admin"))]
+) -> dict[str, Any]:
+    """An administrator creates an account of any role, bound to its certificate."""
+    roles = body.roles or ([body.role] if body.role else [])
+    if not roles:
+        raise Problem(422, "UNKNOWN_ROLE", "缺少角色")
+    with rt.work(actor) as work:
+        user = service.create_user(
+            work,
+            username=body.username,
+            password=body.password,
+            roles=roles,
+            certificate_pem=body.certificate,
+            anchors=rt.trust_anchors,
+            grantor=body.grantor,
+            party=body.party.model_dump() if body.party else None,
+        )
+        return {**_user_json(user), "grantor": user.grantor}

@@ -1,0 +1,306 @@
+"""Accounts and login: certificate proof plus password (R-12a, R-34).
+
+Session tokens and nonces live on the wall clock in every clock mode (API.md
+Clock), so a simulated auction can move months ahead without logging out.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from wangua.audit.service import record
+from wangua.identity import certificates
+from wangua.identity.models import AccessToken, LoginNonce, Party, User
+from wangua.kit import ids
+from wangua.kit.problems import Problem
+from wangua.kit.times import SHANGHAI, wall_now
+from wangua.lots.models import GRANTORS
+from wangua.runtime import Actor, Work
+
+ROLES = ("bidder", "staff", "grantor", "supervisor", "finance", "admin")
+GRANTOR_ROLES = ("staff", "grantor", "finance")
+NONCE_LIFETIME = timedelta(minutes=5)
+WRONG_PASSWORDS_PER_DAY = 5
+"""R-34: five wrong passwords in one day lock the account."""
+
+_hasher = PasswordHasher()  # argon2id
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def password_matches(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def bad_credentials() -> Problem:
+    return Problem(401, "BAD_CREDENTIALS", "登录信息不正确", "证书、签名、用户名或密码有误")
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_nonce(work: Work) -> LoginNonce:
+    nonce = LoginNonce(nonce=ids.token(), expires_at=wall_now() + NONCE_LIFETIME)
+    work.session.add(nonce)
+    return nonce
+
+
+@dataclass(frozen=True)
+class Proof:
+    certificate_pem: str
+    nonce: str
+    signature: str
+
+
+def verify_proof(work: Work, proof: Proof, anchors: list[x509.Certificate]) -> x509.Certificate:
+    """R-12a: a fresh single-use nonce, signed by the key of a certificate that chains to
+    a trust anchor and is valid now."""
+    now = wall_now()
+    nonce = work.session.scalars(
+        select(LoginNonce).where(LoginNonce.nonce == proof.nonce).with_for_update()
+    ).one_or_none()
+    if nonce is None or nonce.used_at is not None or nonce.expires_at <= now:
+        raise certificates.CertificateRejected("stale_nonce")
+    nonce.used_at = now
+    cert = certificates.verify_certificate(proof.certificate_pem, anchors, now)
+    certificates.verify_possession(cert, proof.nonce, proof.signature)
+    return cert
+
+
+@dataclass(frozen=True)
+class LoginOutcome:
+    """What a login attempt came to; the failure is recorded even though it is refused."""
+
+    user: User | None
+    token: str | None
+    problem: Problem | None
+    expires_at: datetime | None = None
+
+
+def login(
+    work: Work,
+    username: str,
+    password: str,
+    proof: Proof,
+    anchors: list[x509.Certificate],
+    token_hours: int,
+) -> LoginOutcome:
+    try:
+        cert = verify_proof(work, proof, anchors)
+    except certificates.CertificateRejected as rejected:
+        record(
+            work,
+            "login.refused",
+            object_type="user",
+            object_id=username,
+            data={"reason": rejected.reason},
+            result="refused",
+        )
+        return LoginOutcome(None, None, bad_credentials())
+    user = work.session.scalars(
+        select(User).where(User.username == username).with_for_update()
+    ).one_or_none()
+    if user is None or user.cert_fingerprint != certificates.fingerprint(cert):
+        record(
+            work,
+            "login.refused",
+            object_type="user",
+            object_id=username,
+            data={"reason": "certificate_not_bound"},
+            result="refused",
+        )
+        return LoginOutcome(None, None, bad_credentials())
+    if user.locked_at is not None:
+        record(
+            work,
+            "login.refused",
+            object_type="user",
+            object_id=user.id,
+            data={"reason": "locked"},
+            result="refused",
+        )
+        return LoginOutcome(None, None, locked())
+    now = wall_now()
+    if not password_matches(user.password_hash, password):
+        today = now.astimezone(SHANGHAI).date()
+        if user.failed_day != today:
+            user.failed_day, user.failed_logins = today, 0
+        user.failed_logins += 1
+        if user.failed_logins >= WRONG_PASSWORDS_PER_DAY:
+            user.locked_at = now
+            record(
+                work,
+                "user.locked",
+                object_type="user",
+                object_id=user.id,
+                data={"failed_logins": user.failed_logins},
+            )
+        record(
+            work,
+            "login.refused",
+            object_type="user",
+            object_id=user.id,
+            data={"reason": "password"},
+            result="refused",
+        )
+        return LoginOutcome(None, None, bad_credentials())
+    user.failed_logins = 0
+    token = ids.token()
+    expires_at = now + timedelta(hours=token_hours)
+    work.session.add(
+        AccessToken(
+            token_hash=token_hash(token), user_id=user.id, created_at=now, expires_at=expires_at
+        )
+    )
+    record(
+        work,
+        "login",
+        object_type="user",
+        object_id=user.id,
+        data={"cert_serial": certificates.certificate_serial(cert)},
+    )
+    return LoginOutcome(user, token, None, expires_at)
+
+
+def locked() -> Problem:
+    return Problem(
+        423,
+        "ACCOUNT_LOCKED",
+        "账户已锁定",
+        "当日连续输错密码5次,账户已锁定;请凭数字证书提交解锁申请",
+    )
+
+
+def logout(work: Work, token: str) -> None:
+    row = work.session.get(AccessToken, token_hash(token))
+    if row is not None and row.revoked_at is None:
+        row.revoked_at = wall_now()
+        record(work, "logout", object_type="user", object_id=row.user_id)
+
+
+def actor_for_token(session: Session, token: str) -> Actor | None:
+    row = session.get(AccessToken, token_hash(token))
+    if row is None or row.revoked_at is not None or row.expires_at <= wall_now():
+        return None
+    user = session.get(User, row.user_id)
+    if user is None:
+        return None
+    return actor_of(user)
+
+
+def actor_of(user: User) -> Actor:
+    roles = tuple(user.roles)
+    return Actor(
+        user_id=user.id,
+        role=roles[0] if roles else "none",
+        username=user.username,
+        cert_serial=user.cert_serial,
+        grantor=user.grantor,
+        roles=roles,
+    )
+
+
+def create_user(
+    work: Work,
+    *,
+    username: str,
+    password: str,
+    roles: list[str],
+    certificate_pem: str,
+    anchors: list[x509.Certificate],
+    grantor: str | None = None,
+    party: dict[str, Any] | None = None,
+) -> User:
+    """An account with its bound certificate; staff, grantor officers and finance belong
+    to a grantor (R-03)."""
+    unknown = [r for r in roles if r not in ROLES]
+    if not roles or unknown:
+        raise Problem(422, "UNKNOWN_ROLE", "角色不正确", f"可用角色:{', '.join(ROLES)}")
+    if any(r in GRANTOR_ROLES for r in roles):
+        grantor = grantor or "xianning-city"
+    if grantor is not None and grantor not in GRANTORS:
+        raise Problem(422, "UNKNOWN_GRANTOR", "出让人不存在", f"未配置的出让人代码:{grantor}")
+    if len(password) < 8:
+        raise Problem(422, "WEAK_PASSWORD", "密码过短", "密码至少8位")
+    try:
+        cert = certificates.verify_certificate(certificate_pem, anchors, wall_now())
+    except certificates.CertificateRejected as rejected:
+        raise Problem(
+            422,
+            "CERTIFICATE_INVALID",
+            "数字证书无效",
+            f"证书不被信任或不在有效期内({rejected.reason})",
+        ) from None
+    if work.session.scalar(select(User.id).where(User.username == username)) is not None:
+        raise Problem(409, "USERNAME_TAKEN", "用户名已被使用")
+    fingerprint = certificates.fingerprint(cert)
+    if work.session.scalar(select(User.id).where(User.cert_fingerprint == fingerprint)) is not None:
+        raise Problem(409, "CERTIFICATE_IN_USE", "该数字证书已绑定其他账户")
+    party_row = None
+    if party is not None:
+        party_row = Party(**party)
+        work.session.add(party_row)
+        work.session.flush()
+    user = User(
+        username=username,
+        password_hash=hash_password(password),
+        roles=roles,
+        party_id=party_row.id if party_row else None,
+        grantor=grantor,
+        cert_fingerprint=fingerprint,
+        cert_pem=certificates.load_certificate(certificate_pem).public_bytes(Encoding.PEM).decode(),
+        cert_serial=certificates.certificate_serial(cert),
+        failed_logins=0,
+        created_at=wall_now(),
+    )
+    work.session.add(user)
+    work.session.flush()
+    record(
+        work,
+        "user.created",
+        object_type="user",
+        object_id=user.id,
+        data={
+            "username": username,
+            "roles": roles,
+            "grantor": grantor,
+            "cert_serial": user.cert_serial,
+        },
+    )
+    return user
+
+
+def me_view(session: Session, user: User) -> dict[str, Any]:
+    party = session.get(Party, user.party_id) if user.party_id else None
+    return {
+        "id": user.id,
+        "username": user.username,
+        "roles": list(user.roles),
+        "party": None
+        if party is None
+        else {
+            "kind": party.kind,
+            "name": party.name,
+            "id_type": party.id_type,
+            "id_no": party.id_no,
+            "domestic": party.domestic,
+        },
+        "grantor": user.grantor,
+        "locked": user.locked_at is not None,
+    }

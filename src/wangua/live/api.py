@@ -1,0 +1,69 @@
+"""Server-Sent Events per lot: the event log, in order, resumable with Last-Event-ID."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+
+from fastapi import APIRouter, Request
+from fastapi.responses import StreamingResponse
+from starlette.concurrency import run_in_threadpool
+
+from wangua.kit.problems import Problem
+from wangua.kit.times import rfc3339
+from wangua.live.events import events_after
+from wangua.live.models import LotEvent
+from wangua.lots.repository import get_lot
+from wangua.runtime import Runtime
+from wangua.web import RuntimeDep
+
+router = APIRouter(prefix="/api/v1", tags=["live"])
+HEARTBEAT_SECONDS = 15.0
+
+
+def frame(event: LotEvent) -> str:
+    data = {**event.data, "seq": event.seq, "at": event.data.get("at") or rfc3339(event.at)}
+    body = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    return f"id: {event.seq}\nevent: {event.name}\ndata: {body}\n\n"
+
+
+def _read(rt: Runtime, lot_id: int, after: int) -> list[LotEvent]:
+    with rt.read() as session:
+        return events_after(session, lot_id, after)
+
+
+async def stream(request: Request, rt: Runtime, lot_id: int, after: int) -> AsyncIterator[str]:
+    yield "retry: 2000\n\n"
+    while not await request.is_disconnected():
+        waiter = rt.broadcaster.waiter(lot_id)
+        events = await run_in_threadpool(_read, rt, lot_id, after)
+        for event in events:
+            yield frame(event)
+            after = event.seq
+        if events:
+            continue
+        try:
+            await asyncio.wait_for(waiter.wait(), HEARTBEAT_SECONDS)
+        except TimeoutError:
+            yield ": keep-alive\n\n"
+
+
+@router.get("/lots/{lot_id}/events")
+async def lot_events(lot_id: int, request: Request, rt: RuntimeDep) -> StreamingResponse:
+    """R-19c: every accepted quote and phase change, as it happens. `id:` is the lot's
+    event sequence number; reconnecting with Last-Event-ID resumes without gaps."""
+    last = request.headers.get("last-event-id") or request.query_params.get("last_event_id") or "0"
+    if not last.isdigit():
+        raise Problem(422, "INVALID_EVENT_ID", "Last-Event-ID 不正确")
+
+    def exists() -> None:
+        with rt.read() as session:
+            get_lot(session, lot_id)
+
+    await run_in_threadpool(exists)
+    return StreamingResponse(
+        stream(request, rt, lot_id, int(last)),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )

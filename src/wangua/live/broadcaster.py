@@ -1,0 +1,45 @@
+"""Tells listeners that a lot has new events; the event log itself is the truth.
+
+`LocalBroadcaster` serves one process. A listener takes `waiter(lot_id)` BEFORE
+reading the log, so a publish between its read and its wait is never missed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Protocol
+
+
+class Broadcaster(Protocol):
+    def bind(self, loop: asyncio.AbstractEventLoop) -> None: ...
+
+    def publish(self, lot_id: int) -> None: ...
+
+    def waiter(self, lot_id: int) -> asyncio.Event: ...
+
+
+class LocalBroadcaster:
+    def __init__(self) -> None:
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._events: dict[int, asyncio.Event] = {}
+
+    def bind(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+
+    def publish(self, lot_id: int) -> None:
+        """Safe to call from any thread, after the transaction committed."""
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(self._wake, lot_id)
+
+    def waiter(self, lot_id: int) -> asyncio.Event:
+        """Call on the event loop; the event is set at the next publish for the lot."""
+        event = self._events.get(lot_id)
+        if event is None:
+            event = self._events[lot_id] = asyncio.Event()
+        return event
+
+    def _wake(self, lot_id: int) -> None:
+        event = self._events.pop(lot_id, None)
+        if event is not None:
+            event.set()

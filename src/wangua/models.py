@@ -1,0 +1,33 @@
+"""Every table, imported once so the metadata is complete (Alembic, tests)."""
+
+from wangua.applications.models import Application
+from wangua.audit.models import AuditEntry, AuditStream
+from wangua.bidding.models import InquiryAnswer, Proxy, Quote, Result
+from wangua.db import Base
+from wangua.deposits.models import Payment
+from wangua.identity.models import AccessToken, LoginNonce, Party, User
+from wangua.kit.clock import ClockState
+from wangua.live.models import LotEvent
+from wangua.lots.models import Grantor, Lot
+from wangua.scheduler.models import Timer
+
+__all__ = [
+    "AccessToken",
+    "Application",
+    "AuditEntry",
+    "AuditStream",
+    "Base",
+    "ClockState",
+    "Grantor",
+    "InquiryAnswer",
+    "LoginNonce",
+    "Lot",
+    "LotEvent",
+    "Party",
+    "Payment",
+    "Proxy",
+    "Quote",
+    "Result",
+    "Timer",
+    "User",
+]

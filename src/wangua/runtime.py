@@ -1,0 +1,96 @@
+"""The running system: settings, database, clock, broadcaster, trust anchors.
+
+`Runtime.work(actor)` opens one write transaction and hands services a `Work`:
+the session, the clock read inside the transaction, the acting user, and the
+lots whose events must be broadcast once the transaction has committed.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from cryptography import x509
+from sqlalchemy.orm import Session
+
+from wangua.config import Settings
+from wangua.db import Database
+from wangua.identity.certificates import load_trust_anchors
+from wangua.kit.clock import SimulatedClock, SystemClock, make_clock
+from wangua.live.broadcaster import Broadcaster, LocalBroadcaster
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts: an account with the role it acts in, or the system itself."""
+
+    user_id: int | None
+    role: str
+    username: str
+    cert_serial: str | None = None
+    grantor: str | None = None
+    roles: tuple[str, ...] = ()
+
+    def has(self, *roles: str) -> bool:
+        return any(r in self.roles for r in roles)
+
+
+SYSTEM = Actor(user_id=None, role="system", username="system", roles=("system",))
+
+
+@dataclass
+class Work:
+    """One write transaction, as services see it."""
+
+    session: Session
+    clock: SystemClock | SimulatedClock
+    actor: Actor
+    is_postgres: bool
+    touched_lots: set[int] = field(default_factory=set)
+    timers_changed: bool = False
+
+    def now(self) -> datetime:
+        """R-18: the server's time, read inside the transaction."""
+        return self.clock.now(self.session)
+
+
+class Runtime:
+    def __init__(self, settings: Settings, broadcaster: Broadcaster | None = None) -> None:
+        self.settings = settings
+        self.db = Database(settings.resolved_database_url)
+        self.clock = make_clock(settings.clock, settings.clock_start)
+        self.broadcaster: Broadcaster = broadcaster or LocalBroadcaster()
+        self._anchors: list[x509.Certificate] | None = None
+        self.on_timers_changed: Callable[[], None] = lambda: None
+        self.advance_lock = threading.Lock()
+
+    @property
+    def trust_anchors(self) -> list[x509.Certificate]:
+        if self._anchors is None:
+            self._anchors = load_trust_anchors(self.settings.trust_anchor_paths)
+        return self._anchors
+
+    @contextmanager
+    def work(self, actor: Actor = SYSTEM) -> Iterator[Work]:
+        with self.db.write_session() as session:
+            work = Work(session, self.clock, actor, self.db.is_postgres)
+            yield work
+        for lot_id in sorted(work.touched_lots):
+            self.broadcaster.publish(lot_id)
+        if work.timers_changed:
+            self.on_timers_changed()
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        with self.db.read_session() as session:
+            yield session
+
+    def now(self) -> datetime:
+        with self.db.read_session() as session:
+            return self.clock.now(session)
+
+    def close(self) -> None:
+        self.db.dispose()

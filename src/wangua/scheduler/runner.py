@@ -1,0 +1,60 @@
+"""The scheduler loop of a serving process (system clock).
+
+It sleeps until the next due timer (at most a second, so timers set by other
+processes are seen), wakes early when this process changes a timer, and
+catches up every lot with a due timer. Several processes may run it: the lot
+lock with SKIP LOCKED makes exactly one of them fire each timer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from starlette.concurrency import run_in_threadpool
+
+from wangua.runtime import Runtime
+from wangua.scheduler.service import fire_due, next_due
+
+log = logging.getLogger(__name__)
+MAX_SLEEP = 1.0
+
+
+class SchedulerLoop:
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        loop = asyncio.get_running_loop()
+
+        def wake() -> None:
+            loop.call_soon_threadsafe(self._wake.set)
+
+        self.runtime.on_timers_changed = wake
+        self._task = asyncio.create_task(self._run(), name="wangua-scheduler")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _run(self) -> None:
+        while True:
+            self._wake.clear()
+            try:
+                await run_in_threadpool(fire_due, self.runtime)
+                due = await run_in_threadpool(next_due, self.runtime)
+                now = await run_in_threadpool(self.runtime.now)
+            except Exception:
+                log.exception("scheduler pass failed; retrying")
+                due, now = None, None
+            delay = MAX_SLEEP
+            if due is not None and now is not None:
+                delay = min(MAX_SLEEP, max(0.0, (due - now).total_seconds()))
+            if delay > 0:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), delay)

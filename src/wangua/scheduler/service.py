@@ -1,0 +1,130 @@
+"""Timers as rows, fired idempotently in due order, each at its own due time.
+
+`catch_up` brings one locked lot up to the present: every one of its timers
+due at or before now fires, in due order. Writers call it after taking the
+lot lock, so a quote is always judged against the lot as it stands at its
+receipt time, however late the scheduler loop runs. The loop and the
+simulated clock's `advance` call it too; a fired timer never fires again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, func, select
+
+from wangua.lots.models import Lot
+from wangua.lots.repository import try_lock_lot
+from wangua.runtime import SYSTEM, Runtime, Work
+from wangua.scheduler.models import Timer
+
+Handler = Callable[[Work, Lot, datetime], None]
+_handlers: dict[str, Handler] = {}
+
+
+def handles(*kinds: str) -> Callable[[Handler], Handler]:
+    def register(handler: Handler) -> Handler:
+        for kind in kinds:
+            _handlers[kind] = handler
+        return handler
+
+    return register
+
+
+def schedule(work: Work, lot_id: int, kind: str, due_at: datetime) -> None:
+    """Set (or move) the lot's one timer of this kind."""
+    timer = work.session.scalars(
+        select(Timer).where(Timer.lot_id == lot_id, Timer.kind == kind)
+    ).one_or_none()
+    if timer is None:
+        work.session.add(Timer(lot_id=lot_id, kind=kind, due_at=due_at))
+    else:
+        timer.due_at = due_at
+        timer.fired_at = None
+    work.timers_changed = True
+
+
+def cancel(work: Work, lot_id: int, *kinds: str) -> None:
+    stmt = delete(Timer).where(Timer.lot_id == lot_id, Timer.fired_at.is_(None))
+    if kinds:
+        stmt = stmt.where(Timer.kind.in_(kinds))
+    work.session.execute(stmt)
+    work.timers_changed = True
+
+
+def catch_up(work: Work, lot: Lot) -> None:
+    """Fire the locked lot's due timers in due order, each at its own due time."""
+    now = work.now()
+    while True:
+        work.session.flush()
+        timer = work.session.scalars(
+            select(Timer)
+            .where(Timer.lot_id == lot.id, Timer.fired_at.is_(None), Timer.due_at <= now)
+            .order_by(Timer.due_at, Timer.id)
+            .limit(1)
+        ).first()
+        if timer is None:
+            return
+        timer.fired_at = now
+        _handlers[timer.kind](work, lot, timer.due_at)
+
+
+def lots_due(runtime: Runtime, at: datetime, limit: int = 200) -> list[int]:
+    with runtime.read() as session:
+        rows = session.execute(
+            select(Timer.lot_id, func.min(Timer.due_at).label("due"))
+            .where(Timer.fired_at.is_(None), Timer.due_at <= at)
+            .group_by(Timer.lot_id)
+            .order_by("due")
+            .limit(limit)
+        )
+        return [lot_id for lot_id, _ in rows]
+
+
+def next_due(runtime: Runtime) -> datetime | None:
+    with runtime.read() as session:
+        return session.scalar(select(func.min(Timer.due_at)).where(Timer.fired_at.is_(None)))
+
+
+def fire_lot(runtime: Runtime, lot_id: int) -> None:
+    with runtime.work(SYSTEM) as work:
+        lot = try_lock_lot(work, lot_id)
+        if lot is not None:
+            catch_up(work, lot)
+
+
+def fire_due(runtime: Runtime) -> int:
+    """One pass of the scheduler: every lot with a due timer is caught up. Returns lots seen."""
+    lot_ids = lots_due(runtime, runtime.now())
+    for lot_id in lot_ids:
+        fire_lot(runtime, lot_id)
+    return len(lot_ids)
+
+
+def advance(runtime: Runtime, seconds: float) -> datetime:
+    """Move the simulated clock; every timer due on the way fires at its own due time."""
+    clock = runtime.clock
+    assert clock.mode == "simulated"
+    with runtime.advance_lock:
+        return _advance(runtime, seconds)
+
+
+def _advance(runtime: Runtime, seconds: float) -> datetime:
+    clock = runtime.clock
+    with runtime.work(SYSTEM) as work:
+        target = clock.lock(work.session) + timedelta(seconds=seconds)  # type: ignore[union-attr]
+    while True:
+        with runtime.work(SYSTEM) as work:
+            current = clock.lock(work.session)  # type: ignore[union-attr]
+            due = work.session.scalar(
+                select(func.min(Timer.due_at)).where(
+                    Timer.fired_at.is_(None), Timer.due_at <= target
+                )
+            )
+            step = target if due is None else max(due, current)
+            clock.set(work.session, step)  # type: ignore[union-attr]
+        if due is None:
+            return target
+        for lot_id in lots_due(runtime, step):
+            fire_lot(runtime, lot_id)

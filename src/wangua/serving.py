@@ -1,0 +1,60 @@
+"""Running the server: migrations under an advisory lock, then uvicorn."""
+
+from __future__ import annotations
+
+import ssl
+
+import uvicorn
+from sqlalchemy import create_engine, text
+
+from wangua.config import Settings
+from wangua.db import normalise_url
+from wangua.migrations import upgrade
+
+MIGRATION_LOCK = 7_316_842  # pg_advisory_lock key: one process migrates at a time
+
+
+def migrate(settings: Settings) -> None:
+    """Bring the schema to the newest revision (a no-op when it is already there)."""
+    url = settings.resolved_database_url
+    if normalise_url(url).get_backend_name() == "sqlite":
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        upgrade(url)
+        return
+    engine = create_engine(normalise_url(url))
+    with engine.connect() as conn:
+        conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": MIGRATION_LOCK})
+        try:
+            upgrade(url)
+        finally:
+            conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": MIGRATION_LOCK})
+    engine.dispose()
+
+
+def run(
+    settings: Settings,
+    *,
+    host: str,
+    port: int,
+    tls_cert: str | None = None,
+    tls_key: str | None = None,
+    tls_client_ca: str | None = None,
+) -> None:
+    from wangua.app import create_app
+
+    config = uvicorn.Config(
+        create_app(settings),
+        host=host,
+        port=port,
+        ssl_certfile=tls_cert,
+        ssl_keyfile=tls_key,
+        ssl_ca_certs=tls_client_ca,
+        ssl_cert_reqs=ssl.CERT_OPTIONAL if tls_client_ca else ssl.CERT_NONE,
+        proxy_headers=False,
+        log_level="info",
+        timeout_graceful_shutdown=5,
+    )
+    config.load()
+    if config.ssl is not None:
+        config.ssl.minimum_version = ssl.TLSVersion.TLSv1_2  # R-35
+    uvicorn.Server(config).run()

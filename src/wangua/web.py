@@ -1,0 +1,128 @@
+"""What every endpoint shares: the runtime, the caller, problem+json, paging."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from wangua.identity.service import actor_for_token
+from wangua.kit.problems import Problem, forbidden, unauthenticated
+from wangua.runtime import Actor, Runtime
+
+PROBLEM_JSON = "application/problem+json"
+
+
+def runtime(request: Request) -> Runtime:
+    rt: Runtime = request.app.state.runtime
+    return rt
+
+
+RuntimeDep = Annotated[Runtime, Depends(runtime)]
+
+
+def optional_actor(request: Request, rt: RuntimeDep) -> Actor | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        return None
+    with rt.read() as session:
+        actor = actor_for_token(session, token.strip())
+    if actor is None:
+        raise unauthenticated()
+    return actor
+
+
+def current_actor(actor: Annotated[Actor | None, Depends(optional_actor)]) -> Actor:
+    if actor is None:
+        raise unauthenticated()
+    return actor
+
+
+def role(*roles: str) -> Callable[[Actor], Actor]:
+    """A dependency that admits callers holding one of `roles`, acting in that role."""
+
+    def check(actor: Annotated[Actor, Depends(current_actor)]) -> Actor:
+        for name in roles:
+            if name in actor.roles:
+                return Actor(
+                    actor.user_id,
+                    name,
+                    actor.username,
+                    actor.cert_serial,
+                    actor.grantor,
+                    actor.roles,
+                )
+        raise forbidden(f"需要以下角色之一:{'、'.join(roles)}")
+
+    return check
+
+
+OptionalActor = Annotated[Actor | None, Depends(optional_actor)]
+CurrentActor = Annotated[Actor, Depends(current_actor)]
+
+
+def problem_response(problem: Problem) -> JSONResponse:
+    return JSONResponse(problem.body(), status_code=problem.status, media_type=PROBLEM_JSON)
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    async def on_problem(_request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, Problem)
+        return problem_response(exc)
+
+    async def on_validation(_request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, RequestValidationError)
+        errors = [
+            {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
+            for e in exc.errors()
+        ]
+        fields = "、".join(".".join(str(p) for p in e["loc"][1:]) or "请求体" for e in errors)
+        return problem_response(
+            Problem(
+                422,
+                "VALIDATION_ERROR",
+                "请求数据不正确",
+                f"以下字段缺失或格式不正确:{fields}",
+                errors=errors,
+            )
+        )
+
+    async def on_http(_request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StarletteHTTPException)
+        codes = {404: ("NOT_FOUND", "资源不存在"), 405: ("METHOD_NOT_ALLOWED", "不支持该请求方法")}
+        code, title = codes.get(exc.status_code, ("HTTP_ERROR", str(exc.detail)))
+        return problem_response(Problem(exc.status_code, code, title))
+
+    app.add_exception_handler(Problem, on_problem)
+    app.add_exception_handler(RequestValidationError, on_validation)
+    app.add_exception_handler(StarletteHTTPException, on_http)
+
+
+def page_limit(limit: int | None, default: int = 50, maximum: int = 500) -> int:
+    if limit is None:
+        return default
+    if not 1 <= limit <= maximum:
+        raise Problem(422, "INVALID_LIMIT", "分页参数不正确", f"limit 须在 1 到 {maximum} 之间")
+    return limit
+
+
+def parse_cursor(cursor: str | None) -> int:
+    if cursor is None or cursor == "":
+        return 0
+    if not cursor.isdigit():
+        raise Problem(422, "INVALID_CURSOR", "分页游标不正确")
+    return int(cursor)
+
+
+def link_next(
+    request: Request, response: Response, items: list[Any], limit: int, cursor: int | None
+) -> None:
+    """API.md: the next page's URL comes in a Link header."""
+    if len(items) == limit and cursor is not None:
+        url = request.url.include_query_params(limit=limit, cursor=cursor)
+        response.headers["Link"] = f'<{url}>; rel="next"'
