@@ -385,19 +385,21 @@ class ReferenceLot:
     # -- operations -------------------------------------------------------------
 
     def op_wait(self, how: str, size: int, inclusive: bool) -> None:
+        """Move the clock by `size` seconds or hours, or onto an instant at which
+        something is due, shifted by `size` microseconds; then run what is due."""
         if how == "seconds":
             self.clock += timedelta(seconds=size)
         elif how == "hours":
             self.clock += timedelta(hours=size)
         else:
-            target = self.next_instant()
-            offsets = {
-                "to": timedelta(0),
-                "before": -timedelta(seconds=1),
-                "just_before": -timedelta(microseconds=1),
-                "after": timedelta(seconds=1),
+            targets = {
+                "next": self.next_instant(),
+                "listing_start": LISTING_START,
+                "listing_deadline": LISTING_DEADLINE,
+                "inquiry_end": self.inquiry_end or self.clock,
+                "countdown": self.model_countdown or self.clock,
             }
-            self.clock = max(self.clock, target + offsets[how])
+            self.clock = max(self.clock, targets[how] + timedelta(microseconds=size))
         self.advance(inclusive)
 
     def amount_for(self, kind: str, k: int) -> int:
@@ -414,7 +416,7 @@ class ReferenceLot:
             "above_cap": (cap if cap is not None else minimum + 40 * INC) + 1,
         }[kind]
 
-    def op_quote(self, who: int, kind: str, k: int, inclusive: bool) -> None:
+    def op_quote(self, who: tuple[int, str], kind: str, k: int, inclusive: bool) -> None:
         self.advance(inclusive)
         bidder = self.bidder(who)
         amount = self.amount_for(kind, k)
@@ -423,7 +425,7 @@ class ReferenceLot:
             if self.status == TIMED:
                 self.run_proxies()  # R-26: before the call answers
 
-    def op_join(self, who: int) -> None:
+    def op_join(self, who: tuple[int, str]) -> None:
         """R-21, R-22, R-24: answer the inquiry within its 5 minutes."""
         self.advance()
         bidder = self.bidder(who)
@@ -434,7 +436,7 @@ class ReferenceLot:
         else:
             self.refused_joins.add(bidder)
 
-    def op_proxy(self, who: int, k: int, odd: int) -> None:
+    def op_proxy(self, who: tuple[int, str], k: int, odd: int) -> None:
         """R-26: a joined bidder sets (or replaces) its proxy during timed bidding."""
         self.advance()
         bidder = self.bidder(who)
@@ -447,13 +449,28 @@ class ReferenceLot:
         self.proxies[bidder] = (maximum, self.proxy_seq)
         self.run_proxies()
 
-    def op_cancel(self, who: int) -> None:
+    def op_cancel(self, who: tuple[int, str]) -> None:
         self.advance()
         if self.status == TIMED:
             self.proxies.pop(self.bidder(who), None)
 
-    def bidder(self, who: int) -> int:
-        return self.config.bidders[who % len(self.config.bidders)]
+    def bidder(self, who: tuple[int, str]) -> int:
+        """The `index`-th bidder of a pool: everyone, the qualified, the listing quoters,
+        the joined, or the listing quoters not (yet) joined; optionally without the
+        leader. An empty pool falls back to everyone (but the leader)."""
+        index, pool = who
+        pools = {
+            "any": set(self.config.bidders),
+            "qualified": set(self.config.qualified),
+            "quoters": self.listing_quoters,
+            "joined": self.joined,
+            "waiting": self.listing_quoters - self.joined,
+        }
+        members = pools[pool.removesuffix("_not_leading")] or pools["any"]
+        if pool.endswith("_not_leading"):
+            members = (members - {self.leader}) or (pools["any"] - {self.leader})
+        chosen = sorted(members)
+        return chosen[index % len(chosen)]
 
     def apply(self, op: tuple[object, ...]) -> None:
         name, *args = op
@@ -463,7 +480,7 @@ class ReferenceLot:
         for _ in range(20):
             if self.status == DECIDED:
                 return
-            self.op_wait("to", 0, True)
+            self.op_wait("next", 0, True)
         raise AssertionError("the lot was never decided")
 
 
@@ -476,30 +493,31 @@ class ReferenceLot:
 def lot_configs(draw: st.DrawFn) -> LotConfig:
     count = draw(st.integers(3, 5))
     bidders = BIDDER_IDS[:count]
-    unqualified = draw(st.sets(st.sampled_from(bidders), max_size=1))
+    unqualified = draw(st.sampled_from([(), (bidders[-1],), (bidders[1],)]))
     cap = draw(
         st.none()
         | st.builds(
-            lambda k, odd: START + k * INC + odd, st.integers(0, 6), st.sampled_from([0, INC // 2])
+            lambda k, odd: START + k * INC + odd, st.integers(1, 12), st.sampled_from([0, INC // 2])
         )
     )
     reserve = draw(
         st.none()
         | st.builds(
-            lambda k, d: START + k * INC + d, st.integers(0, 8), st.sampled_from([-1, 0, 1])
+            lambda k, d: START + k * INC + d, st.integers(0, 6), st.sampled_from([-1, 0, 1])
         )
     )
-    return LotConfig(bidders, frozenset(bidders) - unqualified, cap, reserve)
+    return LotConfig(bidders, frozenset(bidders) - frozenset(unqualified), cap, reserve)
 
 
-WHO = st.integers(0, 4)
+POOLS = ("any", "qualified_not_leading", "quoters", "joined", *["joined_not_leading"] * 3)
+WHO = st.tuples(st.integers(0, 4), st.sampled_from(POOLS))
+JOINER = st.tuples(st.integers(0, 4), st.sampled_from(["any", "quoters", "waiting", "waiting"]))
 AMOUNT_KINDS = (
     "below_start",
     "start",
     "minimum_minus_1",
-    "minimum",
-    "minimum",
-    "minimum",
+    *["minimum"] * 5,
+    "minimum_plus_k",
     "minimum_plus_k",
     "minimum_plus_odd",
     "at_cap",
@@ -508,18 +526,59 @@ AMOUNT_KINDS = (
 QUOTE = st.tuples(
     st.just("quote"), WHO, st.sampled_from(AMOUNT_KINDS), st.integers(1, 3), st.booleans()
 )
-JOIN = st.tuples(st.just("join"), WHO)
+JOIN = st.tuples(st.just("join"), JOINER)
 PROXY = st.tuples(st.just("proxy"), WHO, st.integers(-1, 6), st.sampled_from([0, 1, -1, INC // 2]))
 CANCEL = st.tuples(st.just("cancel"), WHO)
-WAIT = st.tuples(
-    st.just("wait"),
-    st.sampled_from(["seconds", "seconds", "hours", "to", "to", "before", "just_before", "after"]),
-    st.integers(0, 400),
-    st.booleans(),
+SHORT_WAIT = st.tuples(st.just("wait"), st.just("seconds"), st.integers(0, 120), st.booleans())
+LONG_WAIT = st.tuples(st.just("wait"), st.just("hours"), st.integers(0, 30), st.booleans())
+NEAR = st.sampled_from([0, 0, -1, -1_000_000, 1_000_000])  # µs around an instant
+PROBE = st.tuples(st.just("wait"), st.just("next"), NEAR, st.booleans())
+TIMED_WAIT = st.one_of(
+    st.tuples(st.just("wait"), st.just("seconds"), st.integers(0, 310), st.booleans()),
+    st.tuples(st.just("wait"), st.just("seconds"), st.integers(0, 310), st.booleans()),
+    st.tuples(st.just("wait"), st.sampled_from(["next", "next", "countdown"]), NEAR, st.booleans()),
 )
-OPERATIONS = st.lists(
-    st.one_of(QUOTE, QUOTE, QUOTE, JOIN, JOIN, PROXY, CANCEL, WAIT, WAIT), max_size=40
-)
+
+
+def wait_for(how: str) -> tuple[object, ...]:
+    return ("wait", how, 0, True)
+
+
+def mixed(
+    draw: st.DrawFn,
+    main: st.SearchStrategy[tuple[object, ...]],
+    sizes: tuple[int, int],
+    others: st.SearchStrategy[tuple[object, ...]],
+    most_others: int,
+) -> list[tuple[object, ...]]:
+    """Some of the operations a phase is about, with a few others, in random order."""
+    ops = draw(st.lists(main, min_size=sizes[0], max_size=sizes[1]))
+    ops += draw(st.lists(others, max_size=most_others))
+    return list(draw(st.permutations(ops)))
+
+
+@st.composite
+def operation_lists(draw: st.DrawFn) -> list[tuple[object, ...]]:
+    """Random operations, grouped so that most runs live through every phase: a few
+    before the listing opens, the listing, probes around its deadline, the inquiry,
+    probes around its end, and timed bidding. Any operation may come in any phase."""
+    ops = draw(st.lists(st.one_of(QUOTE, SHORT_WAIT), max_size=2))
+    ops.append(wait_for("listing_start"))
+    ops += mixed(draw, QUOTE, (2, 8), st.one_of(SHORT_WAIT, LONG_WAIT, JOIN, PROXY), 3)
+    ops.append(draw(PROBE))  # onto or around the listing deadline
+    ops += draw(st.lists(QUOTE, max_size=2))
+    ops.append(wait_for("listing_deadline"))
+    ops += mixed(draw, JOIN, (1, 5), st.one_of(QUOTE, SHORT_WAIT, PROXY), 2)
+    ops.append(draw(PROBE))  # onto or around the end of the inquiry
+    ops += draw(st.lists(st.one_of(QUOTE, JOIN), max_size=2))
+    ops.append(wait_for("inquiry_end"))
+    ops += mixed(
+        draw, st.one_of(QUOTE, QUOTE, PROXY), (2, 16), st.one_of(TIMED_WAIT, CANCEL, JOIN), 8
+    )
+    return ops
+
+
+OPERATIONS = operation_lists()
 
 auction_property = settings(
     max_examples=200,
@@ -543,7 +602,7 @@ def run_auction(
     for _ in range(20):
         if lot.status == DECIDED:
             break
-        lot.op_wait("to", 0, True)
+        lot.op_wait("next", 0, True)
         check(lot)
     assert lot.status == DECIDED
     return lot
@@ -823,21 +882,21 @@ def test_r23_listing_leader_leads_when_timed_bidding_starts() -> None:
 def test_r23_listing_leader_leads_through_the_whole_auction() -> None:
     """The same story played on the reference model, end to end."""
     config = LotConfig(BIDDER_IDS[:3], frozenset(BIDDER_IDS[:3]), cap=None, reserve=None)
-    a, b = 0, 1  # indices of A and B
+    a, b, c = (0, "any"), (1, "any"), (2, "any")  # A, B, C
     lot = ReferenceLot(config)
-    lot.op_wait("to", 0, True)  # listing opens
+    lot.op_wait("next", 0, True)  # listing opens
     lot.op_quote(b, "start", 1, True)
     lot.op_quote(a, "minimum", 1, True)
-    lot.op_wait("to", 0, True)  # listing deadline
+    lot.op_wait("next", 0, True)  # listing deadline
     assert lot.status == INQUIRY
     lot.op_join(a)
     lot.op_join(b)
-    lot.op_join(2)  # C never quoted: R-21
+    lot.op_join(c)  # C never quoted: R-21
     assert lot.joined == {A, B}
     assert lot.refused_joins == {C}
-    lot.op_wait("just_before", 0, True)
+    lot.op_wait("next", -1, True)
     assert lot.status == INQUIRY  # everyone answered, still no timed bidding (R-24)
-    lot.op_wait("to", 0, True)
+    lot.op_wait("next", 0, True)
     assert lot.status == TIMED
     assert lot.timed_start == TIMED_START
     lot.op_quote(a, "minimum", 1, True)
@@ -851,7 +910,7 @@ def test_r23_listing_leader_leads_through_the_whole_auction() -> None:
         (A, START + 3 * INC, True),
     ]
     assert lot.countdown == TIMED_START + timedelta(seconds=100) + FIVE_MINUTES
-    lot.op_quote(2, "minimum", 1, True)
+    lot.op_quote(c, "minimum", 1, True)
     assert lot.attempts[-1].actual == Refusal.NOT_A_PARTICIPANT
     lot.finish()
     assert lot.decision is not None

@@ -6,33 +6,30 @@ integer fen, so nothing is ever rounded or carried as a float.
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+import re
+from decimal import Decimal
 
 from wangua.kit.problems import Problem
 
 FEN_PER_YUAN = 100
 MAX_FEN = 10**17  # a hundred trillion yuan: far above any lot, far below BIGINT
+AMOUNT = re.compile(r"[0-9]{1,16}(\.[0-9]{1,2})?")
 
 
 def parse_amount(value: object, *, field: str = "amount") -> int:
     """A positive amount of yuan with at most two decimals, as integer fen.
 
-    Accepts a decimal string ("120000000.00", "5", "5.5") or an integer.
-    Floats are refused: their value is not what the sender typed.
+    Accepts plain decimal digits ("120000000.00", "5", "5.5") or an integer.
+    Floats, exponents, signs and spaces are refused: the value must be exactly
+    what the sender meant.
     """
     if isinstance(value, bool) or not isinstance(value, str | int):
         raise _invalid(field, value)
-    try:
-        yuan = Decimal(str(value).strip())
-    except InvalidOperation:
-        raise _invalid(field, value) from None
-    if not yuan.is_finite() or yuan <= 0:
+    text = str(value)
+    if not AMOUNT.fullmatch(text):
         raise _invalid(field, value)
-    exponent = yuan.as_tuple().exponent
-    if isinstance(exponent, int) and exponent < -2:
-        raise _invalid(field, value)
-    fen = int(yuan * FEN_PER_YUAN)
-    if fen > MAX_FEN:
+    fen = int(Decimal(text) * FEN_PER_YUAN)
+    if not 0 < fen <= MAX_FEN:
         raise _invalid(field, value)
     return fen
 

@@ -1,0 +1,96 @@
+"""Login with certificate proof plus password (R-12a), lockout (R-34), the caller (me)."""
+
+from __future__ import annotations
+
+import uuid
+
+from tests.harness import Account, Stack
+from wangua.identity.certificates import init_ca, issue_certificate, sign_message
+
+
+def _login(stack: Stack, account: Account, **changes: str) -> tuple[int, dict[str, object]]:
+    body = {"username": account.username, "password": account.password,
+            **stack.proof(account.key_path, account.cert_path)}
+    body.update(changes)
+    response = stack.anonymous().post("/api/v1/auth/login", json=body)
+    return response.status_code, response.json()
+
+
+def test_r12a_login_with_certificate_and_password(stack: Stack) -> None:
+    bidder = stack.bidder()
+    status, body = _login(stack, bidder)
+    assert status == 200
+    assert body["user"]["username"] == bidder.username and body["user"]["roles"] == ["bidder"]
+    me = bidder.http.get("/api/v1/me").json()
+    assert me["party"]["name"] == bidder.party_name and me["grantor"] is None
+
+
+def test_r12a_wrong_password_is_bad_credentials(stack: Stack) -> None:
+    bidder = stack.bidder()
+    status, body = _login(stack, bidder, password="wrong password")
+    assert status == 401 and body["code"] == "BAD_CREDENTIALS"
+
+
+def test_r12a_certificate_of_another_account_is_refused(stack: Stack) -> None:
+    bidder, other = stack.bidder(), stack.bidder()
+    proof = stack.proof(other.key_path, other.cert_path)
+    status, body = _login(stack, bidder, **proof)
+    assert status == 401 and body["code"] == "BAD_CREDENTIALS"
+
+
+def test_r12a_signature_by_another_key_is_refused(stack: Stack) -> None:
+    bidder, other = stack.bidder(), stack.bidder()
+    proof = stack.proof(bidder.key_path, bidder.cert_path)
+    proof["signature"] = sign_message(other.key_path.read_bytes(), proof["nonce"])
+    status, body = _login(stack, bidder, **proof)
+    assert status == 401 and body["code"] == "BAD_CREDENTIALS"
+
+
+def test_r12a_nonce_is_single_use(stack: Stack) -> None:
+    bidder = stack.bidder()
+    proof = stack.proof(bidder.key_path, bidder.cert_path)
+    assert _login(stack, bidder, **proof)[0] == 200
+    status, body = _login(stack, bidder, **proof)
+    assert status == 401 and body["code"] == "BAD_CREDENTIALS"
+
+
+def test_r12a_certificate_from_untrusted_ca_cannot_register(stack: Stack) -> None:
+    rogue = stack.work_dir / f"rogue-{uuid.uuid4().hex}"
+    init_ca(rogue)
+    pair = issue_certificate(rogue, common_name="冒名公司", out_prefix=rogue / "leaf")
+    body = {"username": f"rogue-{uuid.uuid4().hex[:8]}", "password": "rogue password",
+            **stack.proof(pair.key_path, pair.cert_path),
+            "party": {"kind": "legal", "name": "冒名公司", "id_type": "统一社会信用代码",
+                      "id_no": "91000000000000000X"}}
+    response = stack.anonymous().post("/api/v1/register", json=body)
+    assert response.status_code == 401 and response.json()["code"] == "BAD_CREDENTIALS"
+
+
+def test_r34_five_wrong_passwords_lock_the_account(stack: Stack) -> None:
+    bidder = stack.bidder()
+    for _ in range(5):
+        assert _login(stack, bidder, password="wrong password")[0] == 401
+    status, body = _login(stack, bidder)
+    assert status == 423 and body["code"] == "ACCOUNT_LOCKED"
+
+
+def test_token_is_required_and_logout_ends_it(stack: Stack) -> None:
+    bidder = stack.bidder()
+    assert stack.anonymous().get("/api/v1/me").status_code == 401
+    assert bidder.http.post("/api/v1/auth/logout").status_code == 204
+    assert bidder.http.get("/api/v1/me").status_code == 401
+
+
+def test_only_admins_create_accounts(stack: Stack) -> None:
+    bidder = stack.bidder()
+    key, cert = stack.issue("staff-x")
+    body = {"username": "x", "password": "long password", "roles": ["staff"],
+            "certificate": cert.read_text()}
+    assert bidder.http.post("/api/v1/admin/users", json=body).status_code == 403
+
+
+def test_r03_staff_belong_to_a_grantor(stack: Stack) -> None:
+    staff = stack.account("staff")
+    assert staff.http.get("/api/v1/me").json()["grantor"] == "xianning-city"
+    county = stack.account("finance", "tongshan")
+    assert county.http.get("/api/v1/me").json()["grantor"] == "tongshan"

@@ -1,0 +1,307 @@
+"""Real `wangua serve` processes for fault tests: start, kill -9, restart, inspect.
+
+An `Installation` is a data folder, a development CA, a migrated database and a
+first administrator, all made through the command line. A `ServerProcess` is
+one `wangua serve` child in its own process group; killing the group kills it
+without a chance to clean up. The HTTP flows reuse `tests.harness.Stack`, whose
+base URL and account clients are rebound whenever the server moves port.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.harness import (
+    BANK_SECRET,
+    CLOCK_START,
+    Account,
+    Stack,
+    drop_postgres_database,
+    free_port,
+    fresh_postgres_database,
+    postgres_available,
+)
+
+ADMIN_PASSWORD = "admin password"
+START_TIMEOUT = 30.0
+CLI_TIMEOUT = 60.0
+
+
+def wangua_executable() -> str:
+    beside = Path(sys.executable).parent / "wangua"
+    if beside.exists():
+        return str(beside)
+    found = shutil.which("wangua")
+    if found is None:
+        pytest.fail("the `wangua` command is not installed")
+    return found
+
+
+def require_backend(backend: str) -> None:
+    """PostgreSQL tests skip where there is no server, except on CI where they fail."""
+    if backend != "postgresql" or postgres_available():
+        return
+    if os.environ.get("CI") == "true":
+        pytest.fail("PostgreSQL is unreachable at 127.0.0.1:5432, and CI needs it")
+    pytest.skip("PostgreSQL is not reachable here")
+
+
+def money(value: str) -> Decimal:
+    return Decimal(value)
+
+
+def yuan(value: Decimal) -> str:
+    return f"{value:.2f}"
+
+
+@dataclass
+class Installation:
+    backend: str
+    base: Path
+    env: dict[str, str]
+    ca_dir: Path
+    admin_key: Path
+    admin_cert: Path
+    logs: list[Path] = field(default_factory=list)
+
+    def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
+        done = subprocess.run(
+            [wangua_executable(), *args],
+            env=self.env,
+            cwd=self.base,
+            capture_output=True,
+            text=True,
+            timeout=CLI_TIMEOUT,
+            check=False,
+        )
+        assert done.returncode == 0, (
+            f"wangua {' '.join(args)} exited {done.returncode}:\n{done.stdout}\n{done.stderr}"
+        )
+        return done
+
+    def log_tails(self, lines: int = 60) -> str:
+        parts = []
+        for log in self.logs:
+            text = log.read_text(errors="replace") if log.exists() else ""
+            tail = "\n".join(text.splitlines()[-lines:])
+            parts.append(f"----- {log.name} (last {lines} lines) -----\n{tail}")
+        return "\n".join(parts)
+
+
+def _environment(base: Path, database_url: str, ca_dir: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WANGUA_")}
+    env.update(
+        {
+            "WANGUA_DATA_DIR": str(base / "data"),
+            "WANGUA_DATABASE_URL": database_url,
+            "WANGUA_CLOCK": "simulated",
+            "WANGUA_CLOCK_START": CLOCK_START,
+            "WANGUA_TRUST_ANCHORS": str(ca_dir / "ca.crt.pem"),
+            "WANGUA_BANK_SECRET": BANK_SECRET,
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    return env
+
+
+@contextmanager
+def installation(backend: str, base: Path) -> Iterator[Installation]:
+    """A fresh database with its schema and an administrator, made with the CLI."""
+    require_backend(backend)
+    ca_dir = base / "ca"
+    pg_name = None
+    if backend == "postgresql":
+        pg_name = f"wangua_fault_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+        url = fresh_postgres_database(pg_name)
+    else:
+        url = f"sqlite:///{base / 'data' / 'wangua.sqlite3'}"
+    try:
+        env = _environment(base, url, ca_dir)
+        inst = Installation(backend, base, env, ca_dir, base / "admin.key.pem",
+                            base / "admin.crt.pem")
+        inst.cli("ca", "init", str(ca_dir))
+        inst.cli("db", "upgrade")
+        inst.cli("ca", "issue", str(ca_dir), "--cn", "admin", "--out", str(base / "admin"))
+        inst.cli("user", "add", "--username", "admin", "--password", ADMIN_PASSWORD,
+                 "--role", "admin", "--cert", str(inst.admin_cert))
+        try:
+            yield inst
+        except BaseException:
+            print(inst.log_tails())  # shown by pytest when the test fails
+            raise
+    finally:
+        if pg_name:
+            drop_postgres_database(pg_name)
+
+
+class ServerProcess:
+    """`wangua serve` in its own process group."""
+
+    def __init__(self, inst: Installation) -> None:
+        self.inst = inst
+        self.port = 0
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> str:
+        assert self.proc is None or self.proc.poll() is not None, "already running"
+        self.port = free_port()
+        log = self.inst.base / f"server-{len(self.inst.logs) + 1}.log"
+        self.inst.logs.append(log)
+        with log.open("wb") as out:
+            self.proc = subprocess.Popen(
+                [wangua_executable(), "serve", "--host", "127.0.0.1", "--port", str(self.port)],
+                env=self.inst.env,
+                cwd=self.inst.base,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        self._wait_healthy()
+        return self.url
+
+    def _wait_healthy(self) -> None:
+        assert self.proc is not None
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise AssertionError(f"wangua serve exited with {self.proc.returncode}")
+            with suppress(httpx.TransportError):
+                if httpx.get(f"{self.url}/healthz", timeout=1.0).status_code == 200:
+                    return
+            time.sleep(0.1)
+        raise AssertionError(f"wangua serve was not healthy within {START_TIMEOUT:.0f} s")
+
+    def kill9(self) -> None:
+        """SIGKILL to the whole process group: no shutdown, no flush, no goodbye."""
+        assert self.proc is not None
+        with suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        with suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=8)
+        except subprocess.TimeoutExpired:
+            with suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=10)
+
+
+@contextmanager
+def serving(inst: Installation) -> Iterator[ServerProcess]:
+    server = ServerProcess(inst)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def process_stack(inst: Installation, url: str) -> Stack:
+    """The shared HTTP helpers, pointed at a server process (no in-process runtime)."""
+    stack = Stack(inst.backend, url, runtime=None, ca_dir=inst.ca_dir,  # type: ignore[arg-type]
+                  work_dir=inst.base)
+    stack.admin = stack.login(Account("admin", ADMIN_PASSWORD, inst.admin_key, inst.admin_cert))
+    return stack
+
+
+def rebind(stack: Stack, url: str, accounts: list[Account]) -> None:
+    """Point the helpers and every account's client at a restarted server (tokens persist)."""
+    stack.close()
+    stack.clients.clear()
+    stack.url = url
+    for account in accounts:
+        account.client = httpx.Client(base_url=url, timeout=60,
+                                      headers={"Authorization": f"Bearer {account.token}"})
+        stack.clients.append(account.client)
+
+
+def bidder_client(stack: Stack, account: Account, timeout: float = 10.0) -> httpx.Client:
+    return httpx.Client(base_url=stack.url, timeout=timeout,
+                        headers={"Authorization": f"Bearer {account.token}"})
+
+
+def all_quotes(stack: Stack, lot_id: int) -> list[dict[str, Any]]:
+    response = stack.anonymous().get(f"/api/v1/lots/{lot_id}/quotes", params={"limit": 1000})
+    assert response.status_code == 200, response.text
+    quotes = list(response.json())
+    assert len(quotes) < 1000, "more quotes than one page; the test should page"
+    return quotes
+
+
+def next_amount(view: dict[str, Any]) -> str:
+    if view["current_price"] is None:
+        return str(view["start_price"])
+    return yuan(money(view["current_price"]) + money(view["increment"]))
+
+
+def at(value: str) -> datetime:
+    return datetime.fromisoformat(value)
+
+
+@dataclass(frozen=True)
+class Acked:
+    """A quote the server acknowledged (201, or 200 for a replayed request id)."""
+
+    lot_id: int
+    seq: int
+    amount: str
+    bidder_number: str
+    request_id: str
+    bidder: int
+
+
+def check_ledger(stack: Stack, lot_id: int, acked: list[Acked]) -> list[dict[str, Any]]:
+    """The lot's quotes are gap-free and rising, hold every acknowledged quote exactly
+    once, and agree with the lot's public view. Returns the quotes."""
+    quotes = all_quotes(stack, lot_id)
+    seqs = [q["seq"] for q in quotes]
+    assert seqs == list(range(1, len(quotes) + 1)), f"lot {lot_id}: seqs not 1..N: {seqs}"
+    amounts = [money(q["amount"]) for q in quotes]
+    falls = [(q["seq"], q["amount"]) for q, prev in zip(quotes[1:], amounts, strict=False)
+             if money(q["amount"]) <= prev]
+    assert not falls, f"lot {lot_id}: amounts do not strictly increase at {falls}"
+    by_seq = {q["seq"]: q for q in quotes}
+    mine = [a for a in acked if a.lot_id == lot_id]
+    assert len({a.seq for a in mine}) == len(mine), f"lot {lot_id}: one seq acknowledged twice"
+    for ack in mine:
+        quote = by_seq.get(ack.seq)
+        assert quote is not None, f"lot {lot_id}: acknowledged quote lost: {ack}"
+        assert (quote["amount"], quote["bidder_number"]) == (ack.amount, ack.bidder_number), (
+            f"lot {lot_id}: seq {ack.seq} holds {quote}, but {ack} was acknowledged"
+        )
+        copies = [q for q in quotes
+                  if (q["amount"], q["bidder_number"]) == (ack.amount, ack.bidder_number)]
+        assert len(copies) == 1, f"lot {lot_id}: {ack} stored {len(copies)} times"
+    view = stack.lot(lot_id)
+    assert view["quote_count"] == len(quotes), (
+        f"lot {lot_id}: quote_count {view['quote_count']} but {len(quotes)} quotes listed"
+    )
+    last = quotes[-1] if quotes else None
+    assert view["current_price"] == (last["amount"] if last else None), view
+    assert view["leader"] == (last["bidder_number"] if last else None), view
+    return quotes

@@ -1,0 +1,255 @@
+"""Nothing lost (DESIGN.md): kill -9 of the server while bidders quote.
+
+Four bidders quote concurrently on lots in their listing period; the server
+process is killed with SIGKILL mid-stream and restarted on the same database,
+three times. After each restart every acknowledged quote is there exactly once,
+the ledger is gap-free and rising, request ids still replay, the simulated
+clock kept its time and the lots' timers still fire.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.faults.servers import (
+    Acked,
+    ServerProcess,
+    at,
+    bidder_client,
+    check_ledger,
+    installation,
+    next_amount,
+    process_stack,
+    rebind,
+    serving,
+)
+from tests.harness import Account, Stack
+
+BIDDERS = 4
+CYCLES = 3
+QUOTING_SECONDS = 1.5
+THREAD_DEADLINE = 20.0
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A quote whose answer the kill cut off: it may or may not have been stored."""
+
+    lot_id: int
+    amount: str
+    bidder: int
+    request_id: str
+
+
+@dataclass
+class Tally:
+    acked: list[Acked] = field(default_factory=list)
+    pending: list[Pending] = field(default_factory=list)
+    server_errors: list[str] = field(default_factory=list)
+    crashed: list[str] = field(default_factory=list)
+    refusals: Counter[str] = field(default_factory=Counter)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def refused(self, code: str) -> None:
+        with self.lock:
+            self.refusals[code] += 1
+
+
+def quoter(
+    index: int,
+    stack: Stack,
+    account: Account,
+    lot_ids: list[int],
+    start: threading.Barrier,
+    stop: threading.Event,
+    tally: Tally,
+) -> None:
+    """Read the price, quote one increment above it, again and again, until the
+    server goes away (or the test says stop)."""
+    client = bidder_client(stack, account)
+    try:
+        start.wait(timeout=30)
+        turn = index
+        deadline = time.monotonic() + THREAD_DEADLINE
+        while not stop.is_set() and time.monotonic() < deadline:
+            lot_id = lot_ids[turn % len(lot_ids)]
+            turn += 1
+            try:
+                view = client.get(f"/api/v1/lots/{lot_id}")
+            except httpx.TransportError:
+                return
+            if view.status_code != 200:
+                tally.server_errors.append(f"GET lot {view.status_code}: {view.text[:300]}")
+                continue
+            amount = next_amount(view.json())
+            request_id = str(uuid.uuid4())
+            try:
+                response = client.post(f"/api/v1/lots/{lot_id}/quotes",
+                                       json={"amount": amount, "request_id": request_id})
+            except httpx.TransportError:
+                tally.pending.append(Pending(lot_id, amount, index, request_id))
+                return
+            if response.status_code in (200, 201):
+                body = response.json()
+                tally.acked.append(Acked(lot_id, body["seq"], body["amount"],
+                                         body["bidder_number"], request_id, index))
+            elif response.status_code >= 500:
+                tally.server_errors.append(f"quote {response.status_code}: {response.text[:300]}")
+            else:
+                tally.refused(str(response.json().get("code")))
+    except Exception as exc:
+        tally.crashed.append(repr(exc))
+    finally:
+        client.close()
+
+
+def quote_then_kill(
+    stack: Stack, server: ServerProcess, bidders: list[Account], lot_ids: list[int]
+) -> Tally:
+    tally = Tally()
+    start = threading.Barrier(len(bidders) + 1)
+    stop = threading.Event()
+    threads = [
+        threading.Thread(target=quoter, args=(i, stack, b, lot_ids, start, stop, tally),
+                         name=f"quoter-{i}", daemon=True)
+        for i, b in enumerate(bidders)
+    ]
+    try:
+        for thread in threads:
+            thread.start()
+        start.wait(timeout=30)
+        time.sleep(QUOTING_SECONDS)
+        server.kill9()
+    finally:
+        stop.set()
+        start.abort()
+        for thread in threads:
+            thread.join(timeout=THREAD_DEADLINE)
+    assert not [t.name for t in threads if t.is_alive()], "a quoting thread did not stop"
+    assert not tally.crashed, tally.crashed
+    assert not tally.server_errors, tally.server_errors
+    return tally
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(180)
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_crash_kill9_during_listing_loses_no_acknowledged_quote(
+    backend: str, tmp_path: Path
+) -> None:
+    with installation(backend, tmp_path) as inst, serving(inst) as server:
+        stack = process_stack(inst, server.start())
+        staff = stack.account("staff", "xianning-city")
+
+        # three lots in listing together, their deadlines a day apart: each cycle
+        # checks one lot's deadline timer while the later lots keep quoting
+        now = stack.now()
+        listing_start = now + timedelta(days=21)
+        lots = []
+        for k in range(CYCLES):
+            end = listing_start + timedelta(days=10 + k)
+            lots.append(stack.published_lot(
+                staff,
+                listing_start=listing_start.isoformat(),
+                listing_end=end.isoformat(),
+                application_deadline=(end - timedelta(days=2)).isoformat(),
+                deposit_deadline=(end - timedelta(days=1)).isoformat(),
+            ))
+        lot_ids = [lot["id"] for lot in lots]
+
+        bidders = [stack.bidder() for _ in range(BIDDERS)]
+        numbers: list[dict[int, str]] = [
+            {lot["id"]: stack.qualified(b, lot)["bidder_number"] for lot in lots} for b in bidders
+        ]
+        stack.advance_to(listing_start + timedelta(minutes=1))
+        assert all(stack.lot(i)["status"] == "listing" for i in lot_ids)
+
+        acked: list[Acked] = []
+        report = []
+        for cycle in range(1, CYCLES + 1):
+            open_lots = lot_ids[cycle - 1:]
+            clock_before = stack.now()
+            tally = quote_then_kill(stack, server, bidders, open_lots)
+            assert tally.acked, "no quote was acknowledged before the kill"
+            acked.extend(tally.acked)
+
+            rebind(stack, server.start(), [stack.admin, staff, *bidders])  # type: ignore[list-item]
+            assert stack.now() == clock_before, "the simulated clock moved across the crash"
+
+            # every acknowledged quote is there once; anything else is a cut-off request
+            ledgers = {lot_id: check_ledger(stack, lot_id, acked) for lot_id in lot_ids}
+            known = {(a.lot_id, a.seq) for a in acked}
+            cut_off = {(p.lot_id, p.amount, numbers[p.bidder][p.lot_id]) for p in tally.pending}
+            unacknowledged = [(lot_id, q) for lot_id, quotes in ledgers.items() for q in quotes
+                              if (lot_id, q["seq"]) not in known]
+            for lot_id, quote in unacknowledged:
+                assert (lot_id, quote["amount"], quote["bidder_number"]) in cut_off, (
+                    f"lot {lot_id}: quote {quote} was never sent by anyone"
+                )
+
+            # the client's retry of a cut-off request resolves it exactly once
+            retried = Counter[str]()
+            for p in tally.pending:
+                stored = [q for q in ledgers[p.lot_id] if q["amount"] == p.amount
+                          and q["bidder_number"] == numbers[p.bidder][p.lot_id]]
+                again = stack.quote(bidders[p.bidder], {"id": p.lot_id}, p.amount, p.request_id)
+                assert again.status_code < 500, again.text
+                if stored:
+                    assert again.status_code == 200, again.text
+                    assert again.json()["seq"] == stored[0]["seq"], again.text
+                    retried["stored"] += 1
+                else:
+                    assert again.status_code != 200, (
+                        f"replayed a quote that is not in the ledger: {again.text}"
+                    )
+                    if again.status_code == 201:
+                        body = again.json()
+                        acked.append(Acked(p.lot_id, body["seq"], body["amount"],
+                                           body["bidder_number"], p.request_id, p.bidder))
+                    retried["not stored"] += 1
+
+            # acknowledged request ids still replay: 200 and the same quote
+            replays = {a.bidder: a for a in tally.acked}.values()
+            for ack in [acked[0], *replays]:
+                again = stack.quote(bidders[ack.bidder], {"id": ack.lot_id}, ack.amount,
+                                    ack.request_id)
+                assert again.status_code == 200, again.text
+                assert (again.json()["seq"], again.json()["amount"]) == (ack.seq, ack.amount)
+            ledgers = {lot_id: check_ledger(stack, lot_id, acked) for lot_id in lot_ids}
+
+            # the timers survived: this cycle's lot reaches its deadline inquiry on time,
+            # the earlier ones were decided at their inquiry's end, the later ones go on
+            due = lots[cycle - 1]
+            stack.advance_to(due["listing_end"])
+            view = stack.lot(due["id"])
+            assert view["status"] == "inquiry", view
+            assert at(view["inquiry_end"]) == at(due["listing_end"]) + timedelta(minutes=5)
+            for earlier in lot_ids[: cycle - 1]:
+                result = stack.anonymous().get(f"/api/v1/lots/{earlier}/result").json()
+                assert (stack.lot(earlier)["status"], result["price"]) == (
+                    "sold", ledgers[earlier][-1]["amount"]), result
+            for later in lot_ids[cycle:]:
+                assert stack.lot(later)["status"] == "listing"
+
+            report.append(
+                f"cycle {cycle}: acknowledged {len(tally.acked)}, cut off {len(tally.pending)}"
+                f" ({dict(retried)}), refused {dict(tally.refusals)}, ledgers "
+                f"{[len(ledgers[i]) for i in lot_ids]}"
+            )
+
+        stack.advance(5 * 60)
+        for lot_id in lot_ids:
+            assert stack.lot(lot_id)["status"] == "sold"
+        verified = inst.cli("audit", "verify")
+        assert verified.stdout.startswith("ok "), verified.stdout
+        stack.close()
+        print(f"[{backend}] " + "; ".join(report) + f"; audit {verified.stdout.strip()}")
