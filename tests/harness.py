@@ -7,7 +7,6 @@ creating their own accounts and lots, and move time through the API.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import json
@@ -72,8 +71,14 @@ class ServerThread:
 
     def __init__(self, app: Any) -> None:
         self.port = free_port()
-        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning",
-                                lifespan="on", timeout_graceful_shutdown=1)
+        config = uvicorn.Config(
+            app,
+            host="127.0.0.1",
+            port=self.port,
+            log_level="warning",
+            lifespan="on",
+            timeout_graceful_shutdown=1,
+        )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
@@ -134,7 +139,9 @@ class Stack:
             client.close()
 
     def issue(self, cn: str) -> tuple[Path, Path]:
-        pair = issue_certificate(self.ca_dir, common_name=cn, out_prefix=self.work_dir / uuid.uuid4().hex)
+        pair = issue_certificate(
+            self.ca_dir, common_name=cn, out_prefix=self.work_dir / uuid.uuid4().hex
+        )
         return pair.key_path, pair.cert_path
 
     def proof(self, key_path: Path, cert_path: Path) -> dict[str, str]:
@@ -146,13 +153,17 @@ class Stack:
         }
 
     def login(self, account: Account) -> Account:
-        body = {"username": account.username, "password": account.password,
-                **self.proof(account.key_path, account.cert_path)}
+        body = {
+            "username": account.username,
+            "password": account.password,
+            **self.proof(account.key_path, account.cert_path),
+        }
         response = self.anonymous().post("/api/v1/auth/login", json=body)
         assert response.status_code == 200, response.text
         account.token = response.json()["token"]
-        account.client = httpx.Client(base_url=self.url, timeout=60,
-                                      headers={"Authorization": f"Bearer {account.token}"})
+        account.client = httpx.Client(
+            base_url=self.url, timeout=60, headers={"Authorization": f"Bearer {account.token}"}
+        )
         self.clients.append(account.client)
         return account
 
@@ -163,8 +174,12 @@ class Stack:
         key, cert = self.issue(name)
         account = Account(name, "correct horse battery", key, cert)
         assert self.admin is not None
-        body: dict[str, Any] = {"username": name, "password": account.password, "roles": [role],
-                                "certificate": cert.read_text()}
+        body: dict[str, Any] = {
+            "username": name,
+            "password": account.password,
+            "roles": [role],
+            "certificate": cert.read_text(),
+        }
         if grantor:
             body["grantor"] = grantor
         response = self.admin.http.post("/api/v1/admin/users", json=body)
@@ -178,10 +193,16 @@ class Stack:
         key, cert = self.issue(company)
         account = Account(f"bidder-{suffix}", "bidder password 1", key, cert, party_name=company)
         body = {
-            "username": account.username, "password": account.password,
+            "username": account.username,
+            "password": account.password,
             **self.proof(key, cert),
-            "party": {"kind": "legal", "name": company, "id_type": "统一社会信用代码",
-                      "id_no": f"91421200{suffix.upper()}", "domestic": True},
+            "party": {
+                "kind": "legal",
+                "name": company,
+                "id_type": "统一社会信用代码",
+                "id_no": f"91421200{suffix.upper()}",
+                "domestic": True,
+            },
         }
         response = self.anonymous().post("/api/v1/register", json=body)
         assert response.status_code == 201, response.text
@@ -241,28 +262,38 @@ class Stack:
         return response.json()
 
     def apply(self, bidder: Account, lot: dict[str, Any], **body: Any) -> dict[str, Any]:
-        response = bidder.http.post(f"/api/v1/lots/{lot['id']}/applications",
-                                    json={"consent": True, **body})
+        response = bidder.http.post(
+            f"/api/v1/lots/{lot['id']}/applications", json={"consent": True, **body}
+        )
         assert response.status_code == 201, response.text
         return response.json()
 
     def bank(self, body: dict[str, Any], secret: str = BANK_SECRET) -> httpx.Response:
         raw = json.dumps(body, ensure_ascii=False).encode()
         signature = hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest()
-        return self.anonymous().post("/api/v1/bank/notifications", content=raw, headers={
-            "Content-Type": "application/json", "X-Bank-Signature": f"sha256={signature}"})
+        return self.anonymous().post(
+            "/api/v1/bank/notifications",
+            content=raw,
+            headers={"Content-Type": "application/json", "X-Bank-Signature": f"sha256={signature}"},
+        )
 
-    def pay(self, application: dict[str, Any], amount: str | None = None,
-            paid_at: datetime | None = None) -> httpx.Response:
-        return self.bank({
-            "txn_id": uuid.uuid4().hex,
-            "account_no": application["deposit"]["account_no"],
-            "amount": amount or application["deposit"]["amount"],
-            "paid_at": (paid_at or self.now()).isoformat(),
-            "memo": f"竞买保证金 {application['order_no']}",
-            "payer_name": "付款单位",
-            "payer_account": "6222000011112222",
-        })
+    def pay(
+        self,
+        application: dict[str, Any],
+        amount: str | None = None,
+        paid_at: datetime | None = None,
+    ) -> httpx.Response:
+        return self.bank(
+            {
+                "txn_id": uuid.uuid4().hex,
+                "account_no": application["deposit"]["account_no"],
+                "amount": amount or application["deposit"]["amount"],
+                "paid_at": (paid_at or self.now()).isoformat(),
+                "memo": f"竞买保证金 {application['order_no']}",
+                "payer_name": "付款单位",
+                "payer_account": "6222000011112222",
+            }
+        )
 
     def qualified(self, bidder: Account, lot: dict[str, Any], **body: Any) -> dict[str, Any]:
         application = self.apply(bidder, lot, **body)
@@ -274,10 +305,13 @@ class Stack:
     def lot(self, lot_id: int) -> dict[str, Any]:
         return dict(self.anonymous().get(f"/api/v1/lots/{lot_id}").json())
 
-    def quote(self, bidder: Account, lot: dict[str, Any], amount: str,
-              request_id: str | None = None) -> httpx.Response:
-        return bidder.http.post(f"/api/v1/lots/{lot['id']}/quotes",
-                                json={"amount": amount, "request_id": request_id or str(uuid.uuid4())})
+    def quote(
+        self, bidder: Account, lot: dict[str, Any], amount: str, request_id: str | None = None
+    ) -> httpx.Response:
+        return bidder.http.post(
+            f"/api/v1/lots/{lot['id']}/quotes",
+            json={"amount": amount, "request_id": request_id or str(uuid.uuid4())},
+        )
 
 
 @contextmanager
@@ -292,17 +326,29 @@ def running_stack(backend: str, base: Path) -> Iterator[Stack]:
     else:
         url = f"sqlite:///{base / 'wangua.sqlite3'}"
     settings = Settings(
-        data_dir=base, database_url=url, clock="simulated",
+        data_dir=base,
+        database_url=url,
+        clock="simulated",
         clock_start=datetime.fromisoformat(CLOCK_START),
-        trust_anchors=str(ca_dir / "ca.crt.pem"), bank_secret=BANK_SECRET,
+        trust_anchors=str(ca_dir / "ca.crt.pem"),
+        bank_secret=BANK_SECRET,
+        argon2_time_cost=1,
+        argon2_memory_kib=8192,
+        argon2_parallelism=1,
     )
     migrate(settings)
     runtime = Runtime(settings)
     pair = issue_certificate(ca_dir, common_name="admin", out_prefix=base / "admin")
     admin_key, admin_cert = pair.key_path, pair.cert_path
     with runtime.work() as work:
-        create_user(work, username="admin", password="admin password", roles=["admin"],
-                    certificate_pem=admin_cert.read_text(), anchors=runtime.trust_anchors)
+        create_user(
+            work,
+            username="admin",
+            password="admin password",
+            roles=["admin"],
+            certificate_pem=admin_cert.read_text(),
+            anchors=runtime.trust_anchors,
+        )
     try:
         with ServerThread(create_app(runtime=runtime)) as server:
             stack = Stack(backend, server.url, runtime, ca_dir, base)

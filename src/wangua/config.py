@@ -26,6 +26,9 @@ class Settings(BaseSettings):
     deposit_account_name: str = "咸宁市公共资源交易中心"
     deposit_account_no: str = "1818 0000 0000 0000 001"
     proxy_max_steps: int = 1000
+    argon2_time_cost: int = Field(default=3, ge=1)
+    argon2_memory_kib: int = Field(default=65536, ge=8192)
+    argon2_parallelism: int = Field(default=4, ge=1)
 
     @field_validator("clock_start", mode="after")
     @classmethod

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from wangua.config import Settings
 from wangua.db import Database
 from wangua.identity.certificates import load_trust_anchors
+from wangua.identity.passwords import configure_password_hashing
 from wangua.kit.clock import SimulatedClock, SystemClock, make_clock
 from wangua.live.broadcaster import Broadcaster, LocalBroadcaster
 
@@ -60,6 +61,9 @@ class Work:
 class Runtime:
     def __init__(self, settings: Settings, broadcaster: Broadcaster | None = None) -> None:
         self.settings = settings
+        configure_password_hashing(
+            settings.argon2_time_cost, settings.argon2_memory_kib, settings.argon2_parallelism
+        )
         self.db = Database(settings.resolved_database_url)
         self.clock = make_clock(settings.clock, settings.clock_start)
         self.broadcaster: Broadcaster = broadcaster or LocalBroadcaster()

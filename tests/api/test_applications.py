@@ -19,9 +19,18 @@ def test_r13_joint_application_lists_members_with_shares(stack: Stack, staff: Ac
     lot = stack.published_lot(staff)
     bidder = stack.bidder()
     members = [
-        {"name": bidder.party_name, "id_type": "统一社会信用代码", "id_no": "914212001", "share": "60.00"},
-        {"name": "湖北香城建设投资有限公司", "id_type": "统一社会信用代码", "id_no": "914212002",
-         "share": "40"},
+        {
+            "name": bidder.party_name,
+            "id_type": "统一社会信用代码",
+            "id_no": "914212001",
+            "share": "60.00",
+        },
+        {
+            "name": "湖北香城建设投资有限公司",
+            "id_type": "统一社会信用代码",
+            "id_no": "914212002",
+            "share": "40",
+        },
     ]
     application = stack.apply(bidder, lot, members=members)
     assert [m["share"] for m in application["members"]] == ["60.00", "40.00"]
@@ -31,10 +40,13 @@ def test_r13_shares_must_sum_to_exactly_100(stack: Stack, staff: Account) -> Non
     lot = stack.published_lot(staff)
     bidder = stack.bidder()
     for shares in (["60.00", "39.99"], ["100.01"], ["50", "-50", "100"], ["33.333", "66.667"], []):
-        members = [{"name": f"成员{i}", "id_type": "统一社会信用代码", "id_no": f"9{i}", "share": s}
-                   for i, s in enumerate(shares)]
-        response = bidder.http.post(f"/api/v1/lots/{lot['id']}/applications",
-                                    json={"members": members, "consent": True})
+        members = [
+            {"name": f"成员{i}", "id_type": "统一社会信用代码", "id_no": f"9{i}", "share": s}
+            for i, s in enumerate(shares)
+        ]
+        response = bidder.http.post(
+            f"/api/v1/lots/{lot['id']}/applications", json={"members": members, "consent": True}
+        )
         assert response.status_code == 422 and response.json()["code"] == "SHARES_NOT_100", shares
     assert bidder.http.get("/api/v1/me/applications").json() == []
 
@@ -48,8 +60,12 @@ def test_r14_consent_is_required(stack: Stack, staff: Account) -> None:
 
 def test_r14_application_may_declare_a_new_company(stack: Stack, staff: Account) -> None:
     lot = stack.published_lot(staff)
-    company = {"name": "咸宁永安置业有限公司", "investors": ["甲公司", "乙公司"],
-               "equity": {"甲公司": "70%", "乙公司": "30%"}, "formation_date": "2026-05-01"}
+    company = {
+        "name": "咸宁永安置业有限公司",
+        "investors": ["甲公司", "乙公司"],
+        "equity": {"甲公司": "70%", "乙公司": "30%"},
+        "formation_date": "2026-05-01",
+    }
     application = stack.apply(stack.bidder(), lot, new_company=company)
     assert application["new_company"] == company
 
@@ -67,7 +83,9 @@ def test_r15_each_application_gets_a_unique_order_number(stack: Stack, staff: Ac
 def test_applications_close_at_the_application_deadline(stack: Stack, staff: Account) -> None:
     lot = stack.published_lot(staff)
     stack.advance_to(lot["application_deadline"])
-    response = stack.bidder().http.post(f"/api/v1/lots/{lot['id']}/applications", json={"consent": True})
+    response = stack.bidder().http.post(
+        f"/api/v1/lots/{lot['id']}/applications", json={"consent": True}
+    )
     assert response.status_code == 409 and response.json()["code"] == "APPLICATIONS_CLOSED"
 
 
@@ -84,20 +102,37 @@ def test_r16a_payment_without_order_number_is_unmatched(stack: Stack, staff: Acc
     lot = stack.published_lot(staff)
     bidder = stack.bidder()
     application = stack.apply(bidder, lot)
-    response = stack.bank({"txn_id": "T-unmatched-" + application["order_no"], "account_no": "1",
-                           "amount": "24000000.00", "paid_at": stack.now().isoformat(),
-                           "memo": "保证金", "payer_name": "某公司", "payer_account": "1"})
+    response = stack.bank(
+        {
+            "txn_id": "T-unmatched-" + application["order_no"],
+            "account_no": "1",
+            "amount": "24000000.00",
+            "paid_at": stack.now().isoformat(),
+            "memo": "保证金",
+            "payer_name": "某公司",
+            "payer_account": "1",
+        }
+    )
     assert response.json() == {"status": "unmatched"}
-    assert bidder.http.get(f"/api/v1/applications/{application['id']}").json()["status"] == "awaiting_deposit"
+    assert (
+        bidder.http.get(f"/api/v1/applications/{application['id']}").json()["status"]
+        == "awaiting_deposit"
+    )
 
 
 def test_r16a_duplicate_notification_is_answered_as_duplicate(stack: Stack, staff: Account) -> None:
     lot = stack.published_lot(staff)
     bidder = stack.bidder()
     application = stack.apply(bidder, lot)
-    body = {"txn_id": f"T-{application['order_no']}", "account_no": "1", "amount": "12000000.00",
-            "paid_at": stack.now().isoformat(), "memo": application["order_no"],
-            "payer_name": "某公司", "payer_account": "1"}
+    body = {
+        "txn_id": f"T-{application['order_no']}",
+        "account_no": "1",
+        "amount": "12000000.00",
+        "paid_at": stack.now().isoformat(),
+        "memo": application["order_no"],
+        "payer_name": "某公司",
+        "payer_account": "1",
+    }
     assert stack.bank(body).json() == {"status": "matched"}
     assert stack.bank(body).json() == {"status": "duplicate"}
     view = bidder.http.get(f"/api/v1/applications/{application['id']}").json()
@@ -107,14 +142,22 @@ def test_r16a_duplicate_notification_is_answered_as_duplicate(stack: Stack, staf
 def test_r16a_bad_signature_is_refused(stack: Stack, staff: Account) -> None:
     lot = stack.published_lot(staff)
     application = stack.apply(stack.bidder(), lot)
-    body = {"txn_id": "T-forged", "account_no": "1", "amount": "24000000.00",
-            "paid_at": stack.now().isoformat(), "memo": application["order_no"],
-            "payer_name": "x", "payer_account": "1"}
+    body = {
+        "txn_id": "T-forged",
+        "account_no": "1",
+        "amount": "24000000.00",
+        "paid_at": stack.now().isoformat(),
+        "memo": application["order_no"],
+        "payer_name": "x",
+        "payer_account": "1",
+    }
     response = stack.bank(body, secret=BANK_SECRET + "x")
     assert response.status_code == 401 and response.json()["code"] == "BAD_SIGNATURE"
 
 
-def test_r16b_short_payments_add_up_and_only_the_full_amount_qualifies(stack: Stack, staff: Account) -> None:
+def test_r16b_short_payments_add_up_and_only_the_full_amount_qualifies(
+    stack: Stack, staff: Account
+) -> None:
     lot = stack.published_lot(staff)
     bidder = stack.bidder()
     application = stack.apply(bidder, lot)
@@ -146,7 +189,9 @@ def test_r16b_payment_credited_by_the_deadline_qualifies_when_notified_later(
     deadline = datetime.fromisoformat(lot["deposit_deadline"])
     stack.advance_to(deadline + timedelta(hours=1))
     stack.pay(application, paid_at=deadline)
-    assert bidder.http.get(f"/api/v1/applications/{application['id']}").json()["status"] == "qualified"
+    assert (
+        bidder.http.get(f"/api/v1/applications/{application['id']}").json()["status"] == "qualified"
+    )
 
 
 def test_r16c_bidder_numbers_are_unique_within_the_lot(stack: Stack, staff: Account) -> None:
@@ -155,7 +200,9 @@ def test_r16c_bidder_numbers_are_unique_within_the_lot(stack: Stack, staff: Acco
     assert len(set(numbers)) == 5 and all(n and n.isdigit() for n in numbers)
 
 
-def test_application_is_private_to_its_bidder_before_the_decision(stack: Stack, staff: Account) -> None:
+def test_application_is_private_to_its_bidder_before_the_decision(
+    stack: Stack, staff: Account
+) -> None:
     lot = stack.published_lot(staff)
     application = stack.apply(stack.bidder(), lot)
     url = f"/api/v1/applications/{application['id']}"

@@ -7,7 +7,9 @@ from datetime import datetime, timedelta
 from tests.harness import Account, Stack
 
 
-def test_r22_r23_r25_full_auction_with_timed_bidding_and_proxy(stack: Stack, staff: Account) -> None:
+def test_r22_r23_r25_full_auction_with_timed_bidding_and_proxy(
+    stack: Stack, staff: Account
+) -> None:
     lot = stack.published_lot(staff)
     assert lot["status"] == "announced"
     a, b, c = stack.bidder(), stack.bidder(), stack.bidder()

@@ -9,8 +9,11 @@ from wangua.identity.certificates import init_ca, issue_certificate, sign_messag
 
 
 def _login(stack: Stack, account: Account, **changes: str) -> tuple[int, dict[str, object]]:
-    body = {"username": account.username, "password": account.password,
-            **stack.proof(account.key_path, account.cert_path)}
+    body = {
+        "username": account.username,
+        "password": account.password,
+        **stack.proof(account.key_path, account.cert_path),
+    }
     body.update(changes)
     response = stack.anonymous().post("/api/v1/auth/login", json=body)
     return response.status_code, response.json()
@@ -58,10 +61,17 @@ def test_r12a_certificate_from_untrusted_ca_cannot_register(stack: Stack) -> Non
     rogue = stack.work_dir / f"rogue-{uuid.uuid4().hex}"
     init_ca(rogue)
     pair = issue_certificate(rogue, common_name="冒名公司", out_prefix=rogue / "leaf")
-    body = {"username": f"rogue-{uuid.uuid4().hex[:8]}", "password": "rogue password",
-            **stack.proof(pair.key_path, pair.cert_path),
-            "party": {"kind": "legal", "name": "冒名公司", "id_type": "统一社会信用代码",
-                      "id_no": "91000000000000000X"}}
+    body = {
+        "username": f"rogue-{uuid.uuid4().hex[:8]}",
+        "password": "rogue password",
+        **stack.proof(pair.key_path, pair.cert_path),
+        "party": {
+            "kind": "legal",
+            "name": "冒名公司",
+            "id_type": "统一社会信用代码",
+            "id_no": "91000000000000000X",
+        },
+    }
     response = stack.anonymous().post("/api/v1/register", json=body)
     assert response.status_code == 401 and response.json()["code"] == "BAD_CREDENTIALS"
 
@@ -83,9 +93,13 @@ def test_token_is_required_and_logout_ends_it(stack: Stack) -> None:
 
 def test_only_admins_create_accounts(stack: Stack) -> None:
     bidder = stack.bidder()
-    key, cert = stack.issue("staff-x")
-    body = {"username": "x", "password": "long password", "roles": ["staff"],
-            "certificate": cert.read_text()}
+    _key, cert = stack.issue("staff-x")
+    body = {
+        "username": "x",
+        "password": "long password",
+        "roles": ["staff"],
+        "certificate": cert.read_text(),
+    }
     assert bidder.http.post("/api/v1/admin/users", json=body).status_code == 403
 
 

@@ -9,7 +9,9 @@ import pytest
 from tests.harness import Account, Stack
 
 
-def test_r02_lot_carries_its_fields_and_money_as_two_decimal_strings(stack: Stack, staff: Account) -> None:
+def test_r02_lot_carries_its_fields_and_money_as_two_decimal_strings(
+    stack: Stack, staff: Account
+) -> None:
     body = stack.lot_body(asset_type="state_land_lease", layer="underground", price_cap="200000000")
     response = staff.http.post("/api/v1/lots", json=body)
     assert response.status_code == 201, response.text
@@ -25,8 +27,12 @@ def test_r02_lot_carries_its_fields_and_money_as_two_decimal_strings(stack: Stac
     assert stack.anonymous().get(f"/api/v1/lots/{lot['id']}").status_code == 404
 
 
-@pytest.mark.parametrize("amount", ["-1.00", "0", "0.00", "12.345", "abc", 1.5, "", None, "NaN", "1e3"])
-def test_money_refuses_bad_amounts_and_changes_nothing(stack: Stack, staff: Account, amount: object) -> None:
+@pytest.mark.parametrize(
+    "amount", ["-1.00", "0", "0.00", "12.345", "abc", 1.5, "", None, "NaN", "1e3"]
+)
+def test_money_refuses_bad_amounts_and_changes_nothing(
+    stack: Stack, staff: Account, amount: object
+) -> None:
     body = stack.lot_body(start_price=amount)
     response = staff.http.post("/api/v1/lots", json=body)
     assert response.status_code == 422
@@ -40,7 +46,10 @@ def test_r03_staff_create_lots_of_their_own_grantor_only(stack: Stack) -> None:
     county_staff = stack.account("staff", "jiayu")
     response = county_staff.http.post("/api/v1/lots", json=stack.lot_body(grantor="xianning-city"))
     assert response.status_code == 403
-    assert county_staff.http.post("/api/v1/lots", json=stack.lot_body(grantor="jiayu")).status_code == 201
+    assert (
+        county_staff.http.post("/api/v1/lots", json=stack.lot_body(grantor="jiayu")).status_code
+        == 201
+    )
 
 
 def test_r03_staff_cannot_publish_another_grantors_lot(stack: Stack, staff: Account) -> None:
@@ -58,10 +67,12 @@ def test_r03_bidders_cannot_create_lots(stack: Stack) -> None:
 def test_r09a_announcement_at_least_20_days_before_listing(stack: Stack, staff: Account) -> None:
     now = stack.now()
     start = now + timedelta(days=20) - timedelta(seconds=1)
-    body = stack.lot_body(listing_start=start.isoformat(),
-                          listing_end=(start + timedelta(days=10)).isoformat(),
-                          application_deadline=(start + timedelta(days=8)).isoformat(),
-                          deposit_deadline=(start + timedelta(days=9)).isoformat())
+    body = stack.lot_body(
+        listing_start=start.isoformat(),
+        listing_end=(start + timedelta(days=10)).isoformat(),
+        application_deadline=(start + timedelta(days=8)).isoformat(),
+        deposit_deadline=(start + timedelta(days=9)).isoformat(),
+    )
     lot = staff.http.post("/api/v1/lots", json=body).json()
     refused = staff.http.post(f"/api/v1/lots/{lot['id']}/publish")
     assert refused.status_code == 422 and refused.json()["code"] == "ANNOUNCEMENT_TOO_LATE"
@@ -70,20 +81,24 @@ def test_r09a_announcement_at_least_20_days_before_listing(stack: Stack, staff: 
 
 def test_r09a_exactly_20_days_is_enough(stack: Stack, staff: Account) -> None:
     start = stack.now() + timedelta(days=20)
-    body = stack.lot_body(listing_start=start.isoformat(),
-                          listing_end=(start + timedelta(days=10)).isoformat(),
-                          application_deadline=(start + timedelta(days=8)).isoformat(),
-                          deposit_deadline=(start + timedelta(days=9)).isoformat())
+    body = stack.lot_body(
+        listing_start=start.isoformat(),
+        listing_end=(start + timedelta(days=10)).isoformat(),
+        application_deadline=(start + timedelta(days=8)).isoformat(),
+        deposit_deadline=(start + timedelta(days=9)).isoformat(),
+    )
     lot = staff.http.post("/api/v1/lots", json=body).json()
     assert staff.http.post(f"/api/v1/lots/{lot['id']}/publish").status_code == 200
 
 
 def test_r09b_listing_at_least_10_days(stack: Stack, staff: Account) -> None:
     start = stack.now() + timedelta(days=25)
-    body = stack.lot_body(listing_start=start.isoformat(),
-                          listing_end=(start + timedelta(days=10, seconds=-1)).isoformat(),
-                          application_deadline=(start + timedelta(days=8)).isoformat(),
-                          deposit_deadline=(start + timedelta(days=9)).isoformat())
+    body = stack.lot_body(
+        listing_start=start.isoformat(),
+        listing_end=(start + timedelta(days=10, seconds=-1)).isoformat(),
+        application_deadline=(start + timedelta(days=8)).isoformat(),
+        deposit_deadline=(start + timedelta(days=9)).isoformat(),
+    )
     lot = staff.http.post("/api/v1/lots", json=body).json()
     refused = staff.http.post(f"/api/v1/lots/{lot['id']}/publish")
     assert refused.status_code == 422 and refused.json()["code"] == "LISTING_TOO_SHORT"
@@ -91,7 +106,9 @@ def test_r09b_listing_at_least_10_days(stack: Stack, staff: Account) -> None:
 
 def test_published_lot_is_public_and_listing_opens_on_time(stack: Stack, staff: Account) -> None:
     lot = stack.published_lot(staff)
-    public = stack.anonymous().get("/api/v1/lots", params={"status": "announced", "limit": 500}).json()
+    public = (
+        stack.anonymous().get("/api/v1/lots", params={"status": "announced", "limit": 500}).json()
+    )
     assert lot["id"] in [item["id"] for item in public]
     start = datetime.fromisoformat(lot["listing_start"])
     stack.advance_to(start - timedelta(microseconds=1))

@@ -11,8 +11,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from sqlalchemy import select
@@ -21,6 +19,7 @@ from sqlalchemy.orm import Session
 from wangua.audit.service import record
 from wangua.identity import certificates
 from wangua.identity.models import AccessToken, LoginNonce, Party, User
+from wangua.identity.passwords import hash_password, password_matches
 from wangua.kit import ids
 from wangua.kit.problems import Problem
 from wangua.kit.times import SHANGHAI, wall_now
@@ -32,19 +31,6 @@ GRANTOR_ROLES = ("staff", "grantor", "finance")
 NONCE_LIFETIME = timedelta(minutes=5)
 WRONG_PASSWORDS_PER_DAY = 5
 """R-34: five wrong passwords in one day lock the account."""
-
-_hasher = PasswordHasher()  # argon2id
-
-
-def hash_password(password: str) -> str:
-    return _hasher.hash(password)
-
-
-def password_matches(password_hash: str, password: str) -> bool:
-    try:
-        return _hasher.verify(password_hash, password)
-    except (VerificationError, InvalidHashError):
-        return False
 
 
 def bad_credentials() -> Problem:
