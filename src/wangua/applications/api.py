@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
 from sqlalchemy import select
 
 from wangua.applications import service
@@ -20,8 +20,6 @@ DECIDED = ("sold", "unsold", "terminated", "voided")
 
 
 class ApplicationBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
     members: list[dict[str, Any]] | None = None
     new_company: dict[str, Any] | None = None
     consent: bool = False

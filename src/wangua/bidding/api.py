@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from wangua.applications.models import Application
@@ -25,8 +25,6 @@ Bidder = Annotated[Actor, Depends(role("bidder"))]
 
 
 class QuoteBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
     amount: Any
     request_id: str | None = Field(default=None, min_length=1, max_length=64)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Request, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from wangua.identity import service
 from wangua.identity.certificates import CertificateRejected
@@ -33,8 +33,6 @@ class LoginBody(ProofBody):
 
 
 class PartyBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
     kind: Literal["legal", "natural", "other"]
     name: str = Field(min_length=1, max_length=200)
     id_type: str = Field(min_length=1, max_length=40)
@@ -47,8 +45,6 @@ class RegisterBody(LoginBody):
 
 
 class UserBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
     username: str = Field(min_length=1, max_length=64)
     password: str = Field(min_length=1, max_length=256)
     roles: list[str] | None = None

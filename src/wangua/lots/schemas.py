@@ -3,34 +3,33 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
-AssetType = Literal[
-    "state_construction_land",
-    "mining_right",
-    "rural_collective_construction_land",
-    "state_land_lease",
-]
-Layer = Literal["surface", "above_ground", "underground"]
+ASSET_TYPES = {
+    "state_construction_land": "国有建设用地使用权",
+    "mining_right": "矿业权",
+    "rural_collective_construction_land": "农村集体经营性建设用地使用权",
+    "state_land_lease": "国有建设用地使用权租赁",
+}
+LAYERS = {"surface": "地表", "above_ground": "地上", "underground": "地下"}
 
 
 class LotCreate(BaseModel):
     """R-02: one parcel, its land-use conditions, prices and schedule.
 
-    Money fields are yuan strings with at most two decimals; times are RFC 3339
-    with an offset. They are checked by the service so that refusals carry the
-    project's stable codes.
+    `asset_type` and `layer` are the codes of ASSET_TYPES and LAYERS (R-02, Art. 46);
+    other spellings are kept as given. Money fields are yuan strings with at most
+    two decimals; times are RFC 3339 with an offset. Both are checked by the
+    service so that refusals carry the project's stable codes.
     """
-
-    model_config = ConfigDict(extra="forbid")
 
     code: str = Field(min_length=1, max_length=64)
     name: str = Field(min_length=1, max_length=200)
     grantor: str
-    asset_type: AssetType = "state_construction_land"
-    layer: Layer = "surface"
+    asset_type: str = Field(default="state_construction_land", min_length=1, max_length=40)
+    layer: str = Field(default="surface", min_length=1, max_length=20)
     location: str = Field(min_length=1, max_length=300)
     area_m2: Decimal = Field(gt=0, max_digits=16, decimal_places=2)
     land_use: str = Field(min_length=1, max_length=100)
