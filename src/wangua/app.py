@@ -21,6 +21,7 @@ from wangua.deposits.api import router as deposits_router
 from wangua.identity.api import router as identity_router
 from wangua.live.api import router as live_router
 from wangua.lots.api import router as lots_router
+from wangua.reserve.api import router as reserve_router
 from wangua.runtime import Runtime
 from wangua.scheduler.api import router as clock_router
 from wangua.scheduler.runner import SchedulerLoop
@@ -60,6 +61,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         deposits_router,
         bidding_router,
         live_router,
+        reserve_router,
     ):
         app.include_router(router)
 

@@ -157,6 +157,47 @@ def ca_issue(directory: str, cn: str, out_prefix: str) -> None:
 
 
 @main.group()
+def reserve() -> None:
+    """Sealed reserve prices (R-11)."""
+
+
+@reserve.command("seal")
+@click.option("--lot", "lot_code", required=True, help="the lot's code")
+@click.option("--price", required=True, help="the reserve price in yuan, e.g. 125000000.00")
+@click.option("--key", "key_file", required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--cert", "cert_file", required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--to",
+    "system_cert",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False),
+    help="the system's sealing certificate (GET /api/v1/reserve-key)",
+)
+@click.option("--out", "out_file", required=True, type=click.Path(dir_okay=False))
+def reserve_seal(
+    lot_code: str, price: str, key_file: str, cert_file: str, system_cert: str, out_file: str
+) -> None:
+    """Seal a reserve price to the system and sign it as the supervisor."""
+    from wangua.kit.problems import Problem
+    from wangua.reserve.sealing import SealInvalid, seal
+
+    try:
+        sealed = seal(
+            lot_code,
+            price,
+            Path(system_cert).read_bytes(),
+            Path(key_file).read_bytes(),
+            Path(cert_file).read_bytes(),
+        )
+    except (Problem, SealInvalid, ValueError) as error:
+        raise click.ClickException(f"cannot seal: {error}") from None
+    Path(out_file).write_bytes(sealed.to_bytes())
+    click.echo(
+        f"sealed reserve for {lot_code} written to {out_file}; import it with base64 of the file"
+    )
+
+
+@main.group()
 def audit() -> None:
     """The audit record."""
 

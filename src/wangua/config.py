@@ -26,6 +26,7 @@ class Settings(BaseSettings):
     deposit_account_name: str = "咸宁市公共资源交易中心"
     deposit_account_no: str = "1818 0000 0000 0000 001"
     proxy_max_steps: int = 1000
+    reserve_key_dir: Path | None = None
     argon2_time_cost: int = Field(default=3, ge=1)
     argon2_memory_kib: int = Field(default=65536, ge=8192)
     argon2_parallelism: int = Field(default=4, ge=1)
@@ -40,6 +41,10 @@ class Settings(BaseSettings):
     @property
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'wangua.sqlite3'}"
+
+    @property
+    def resolved_reserve_key_dir(self) -> Path:
+        return self.reserve_key_dir or self.data_dir / "keys"
 
     @property
     def trust_anchor_paths(self) -> list[Path]:

@@ -9,6 +9,7 @@ from wangua.identity.models import AccessToken, LoginNonce, Party, User
 from wangua.kit.clock import ClockState
 from wangua.live.models import LotEvent
 from wangua.lots.models import Grantor, Lot
+from wangua.reserve.models import SealedReserveRow
 from wangua.scheduler.models import Timer
 
 __all__ = [
@@ -28,6 +29,7 @@ __all__ = [
     "Proxy",
     "Quote",
     "Result",
+    "SealedReserveRow",
     "Timer",
     "User",
 ]

@@ -22,6 +22,7 @@ from wangua.identity.certificates import load_trust_anchors
 from wangua.identity.passwords import configure_password_hashing
 from wangua.kit.clock import SimulatedClock, SystemClock, make_clock
 from wangua.live.broadcaster import Broadcaster, LocalBroadcaster
+from wangua.reserve.sealing import SealingKey
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,7 @@ class Work:
     clock: SystemClock | SimulatedClock
     actor: Actor
     is_postgres: bool
+    sealing_key: SealingKey
     touched_lots: set[int] = field(default_factory=set)
     timers_changed: bool = False
 
@@ -67,6 +69,7 @@ class Runtime:
         self.db = Database(settings.resolved_database_url)
         self.clock = make_clock(settings.clock, settings.clock_start)
         self.broadcaster: Broadcaster = broadcaster or LocalBroadcaster()
+        self.sealing_key = SealingKey(settings.resolved_reserve_key_dir)
         self._anchors: list[x509.Certificate] | None = None
         self.on_timers_changed: Callable[[], None] = lambda: None
         self.advance_lock = threading.Lock()
@@ -80,7 +83,7 @@ class Runtime:
     @contextmanager
     def work(self, actor: Actor = SYSTEM) -> Iterator[Work]:
         with self.db.write_session() as session:
-            work = Work(session, self.clock, actor, self.db.is_postgres)
+            work = Work(session, self.clock, actor, self.db.is_postgres, self.sealing_key)
             yield work
         for lot_id in sorted(work.touched_lots):
             self.broadcaster.publish(lot_id)

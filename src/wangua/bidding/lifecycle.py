@@ -20,6 +20,7 @@ from wangua.kit.money import format_fen
 from wangua.kit.times import rfc3339
 from wangua.live.events import emit
 from wangua.lots.models import Lot
+from wangua.reserve.service import has_sealed_reserve, open_reserve
 from wangua.runtime import Work
 from wangua.scheduler.service import cancel, handles, schedule
 
@@ -78,6 +79,9 @@ def end_listing(work: Work, lot: Lot, at: datetime) -> None:
     if lot.quote_count == 0:
         decide(work, lot, rules.outcome_without_timed_bidding(0, None, None, None), at)
         return
+    if lot.has_reserve and not has_sealed_reserve(work, lot):
+        suspend_for_missing_reserve(work, lot, at)
+        return
     lot.status = "inquiry"
     lot.inquiry_end = at + rules.INQUIRY_WINDOW
     schedule(work, lot.id, "inquiry_end", lot.inquiry_end)
@@ -114,7 +118,7 @@ def end_inquiry(work: Work, lot: Lot, at: datetime) -> None:
             or 0
         )
         outcome = rules.outcome_without_timed_bidding(
-            bidders, lot.highest_fen, lot.leader_application_id, reserve_of(lot)
+            bidders, lot.highest_fen, lot.leader_application_id, open_reserve(work, lot)
         )
         decide(work, lot, outcome, at)
         return
@@ -177,27 +181,21 @@ def end_countdown(work: Work, lot: Lot, at: datetime) -> None:
         or 0
     )
     outcome = rules.outcome_of_timed_bidding(
-        timed_bids, lot.highest_fen, lot.leader_application_id, reserve_of(lot)
+        timed_bids, lot.highest_fen, lot.leader_application_id, open_reserve(work, lot)
     )
     decide(work, lot, outcome, at)
 
 
-def reserve_of(lot: Lot) -> int | None:
-    """The reserve price the decision is judged against (R-11); lots without one pass None."""
-    return None
-
-
 def decide(work: Work, lot: Lot, outcome: rules.Outcome, at: datetime) -> None:
-    """Record the result and close the lot: no timer of it fires again."""
-    if lot.has_reserve and reserve_of(lot) is None and outcome.winner is not None:
-        suspend_for_missing_reserve(work, lot, at)
-        return
+    """Record the result and close the lot: no timer of it fires again. The reserve,
+    if the lot has one, is opened here and shown with the result (R-11, R-25c)."""
+    reserve = open_reserve(work, lot)
     result = Result(
         lot_id=lot.id,
         outcome="sold" if outcome.sold else "unsold",
         price_fen=outcome.price_fen,
         winner_application_id=outcome.winner,
-        reserve_fen=reserve_of(lot),
+        reserve_fen=reserve,
         rule=outcome.rule,
         decided_at=at,
     )

@@ -40,6 +40,7 @@ __all__ = [
     "certificate_serial",
     "certificate_subject_cn",
     "fingerprint",
+    "fingerprint_bytes",
     "init_ca",
     "issue_certificate",
     "load_certificate",
@@ -124,6 +125,13 @@ def load_trust_anchors(paths: Sequence[str | Path]) -> list[x509.Certificate]:
 def fingerprint(cert: x509.Certificate) -> str:
     """Lowercase hexadecimal SHA-256 of the certificate's DER encoding."""
     return cert.fingerprint(hashes.SHA256()).hex()
+
+
+def fingerprint_bytes(data: bytes) -> str:
+    """Lowercase hex SHA-256 of any bytes (sealed files, documents)."""
+    digest = hashes.Hash(hashes.SHA256())
+    digest.update(data)
+    return digest.finalize().hex()
 
 
 def certificate_serial(cert: x509.Certificate) -> str:

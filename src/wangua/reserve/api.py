@@ -1,0 +1,35 @@
+"""Reserve endpoints (API.md, Lots): the sealing certificate and the import."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Response
+from pydantic import BaseModel, Field
+
+from wangua.reserve import service
+from wangua.runtime import Actor
+from wangua.web import RuntimeDep, role
+
+router = APIRouter(prefix="/api/v1", tags=["reserve"])
+
+
+class ReserveBody(BaseModel):
+    sealed: str = Field(min_length=1, max_length=200_000)
+
+
+@router.get("/reserve-key")
+def reserve_key(rt: RuntimeDep) -> Response:
+    """The system's sealing certificate (PEM) that supervisors seal reserve prices to."""
+    return Response(rt.sealing_key.certificate_pem(), media_type="application/x-pem-file")
+
+
+@router.post("/lots/{lot_id}/reserve", status_code=204)
+def import_reserve(
+    lot_id: int, body: ReserveBody, rt: RuntimeDep, actor: Annotated[Actor, Depends(role("admin"))]
+) -> Response:
+    """R-11: an administrator imports the supervisor-sealed reserve in the last 30 minutes
+    before the listing deadline, once. The price stays sealed until the decision."""
+    with rt.work(actor) as work:
+        service.import_reserve(work, lot_id, body.sealed, rt.trust_anchors)
+    return Response(status_code=204)

@@ -1,0 +1,115 @@
+"""Importing and opening the sealed reserve price (R-11, R-32b)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from datetime import timedelta
+
+from cryptography import x509
+from sqlalchemy import select
+
+from wangua.audit.service import lot_stream, record
+from wangua.identity import certificates
+from wangua.identity.models import User
+from wangua.kit.problems import Problem
+from wangua.kit.times import wall_now
+from wangua.lots.models import Lot
+from wangua.lots.repository import lock_lot
+from wangua.reserve.models import SealedReserveRow
+from wangua.reserve.sealing import SealedReserve, SealInvalid
+from wangua.runtime import Work
+from wangua.scheduler.service import catch_up
+
+IMPORT_WINDOW = timedelta(minutes=30)
+"""R-11: the reserve is imported only within the 30 minutes before the listing deadline."""
+
+
+def _invalid(detail: str) -> Problem:
+    return Problem(422, "RESERVE_SIGNATURE_INVALID", "底价密封文件无效", detail)
+
+
+def import_reserve(
+    work: Work, lot_id: int, sealed_b64: str, anchors: list[x509.Certificate]
+) -> None:
+    """An administrator imports the supervisor-sealed file; its signature is the
+    supervisor's co-signature (R-32b). Nothing here reveals the price."""
+    lot = lock_lot(work, lot_id)
+    catch_up(work, lot)
+    now = work.now()
+    if not lot.has_reserve:
+        raise Problem(409, "RESERVE_NOT_EXPECTED", "该地块未设底价")
+    if lot.status != "listing" or not lot.listing_end - IMPORT_WINDOW <= now < lot.listing_end:
+        raise Problem(
+            409, "RESERVE_WINDOW_CLOSED", "不在底价导入时间内", "底价只能在挂牌截止前30分钟内导入"
+        )
+    if work.session.get(SealedReserveRow, lot.id) is not None:
+        raise Problem(409, "RESERVE_ALREADY_SET", "该地块底价已导入")
+    sealed, signer = _verified(work, lot, sealed_b64, anchors)
+    assert work.actor.user_id is not None
+    work.session.add(
+        SealedReserveRow(
+            lot_id=lot.id,
+            ciphertext=sealed.ciphertext,
+            signer_user_id=signer.id,
+            signer_cert_serial=signer.cert_serial,
+            imported_by=work.actor.user_id,
+            imported_at=now,
+        )
+    )
+    record(
+        work,
+        "reserve.imported",
+        stream=lot_stream(lot.id),
+        object_type="lot",
+        object_id=lot.id,
+        data={
+            "supervisor_user_id": signer.id,
+            "supervisor_cert_serial": signer.cert_serial,
+            "sealed_sha256": certificates.fingerprint_bytes(sealed.ciphertext),
+        },
+    )
+
+
+def _verified(
+    work: Work, lot: Lot, sealed_b64: str, anchors: list[x509.Certificate]
+) -> tuple[SealedReserve, User]:
+    try:
+        sealed = SealedReserve.from_bytes(base64.b64decode(sealed_b64, validate=True))
+    except (SealInvalid, binascii.Error, ValueError):
+        raise _invalid("文件格式不正确") from None
+    if sealed.lot_code != lot.code:
+        raise _invalid("密封文件不是为本地块制作的")
+    try:
+        cert = certificates.verify_certificate(sealed.signer_certificate, anchors, wall_now())
+        certificates.verify_possession(cert, sealed.signed_text(), sealed.signature)
+    except certificates.CertificateRejected:
+        raise _invalid("监督人员签名无法验证") from None
+    signer = work.session.scalars(
+        select(User).where(User.cert_fingerprint == certificates.fingerprint(cert))
+    ).one_or_none()
+    if signer is None or "supervisor" not in signer.roles:
+        raise _invalid("签名证书不属于监督人员")
+    try:
+        work.sealing_key.open(sealed.ciphertext, lot.code)
+    except SealInvalid:
+        raise _invalid("密封文件无法用本系统密钥打开") from None
+    return sealed, signer
+
+
+def has_sealed_reserve(work: Work, lot: Lot) -> bool:
+    return work.session.get(SealedReserveRow, lot.id) is not None
+
+
+def open_reserve(work: Work, lot: Lot) -> int | None:
+    """The decision opens the reserve (R-11); None when the lot has none."""
+    row = work.session.get(SealedReserveRow, lot.id)
+    if row is None:
+        return None
+    if row.price_fen is None:
+        row.price_fen = work.sealing_key.open(row.ciphertext, lot.code)
+        row.opened_at = work.now()
+        record(
+            work, "reserve.opened", stream=lot_stream(lot.id), object_type="lot", object_id=lot.id
+        )
+    return row.price_fen
