@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -40,7 +41,7 @@ def test_r11_reserve_is_imported_only_in_the_last_30_minutes_once(
     stack: Stack, staff: Account
 ) -> None:
     supervisor = stack.account("supervisor")
-    lot, (a,), _ = listing_lot(stack, staff, 1, has_reserve=True)
+    lot, _, _ = listing_lot(stack, staff, 1, has_reserve=True)
     body = sealed(stack, lot, "125000000.00", supervisor)
     stack.advance_to(datetime.fromisoformat(lot["listing_end"]) - timedelta(minutes=30, seconds=1))
     early = import_reserve(stack, lot, body)
@@ -74,7 +75,6 @@ def test_r32b_the_seal_must_carry_a_supervisors_signature(stack: Stack, staff: A
     # a seal whose ciphertext was swapped after signing
     good = base64.b64decode(sealed(stack, lot, "125000000.00", supervisor)).decode()
     swapped = base64.b64decode(sealed(stack, lot, "1.00", supervisor)).decode()
-    import json
 
     forged = json.loads(good)
     forged["ciphertext"] = json.loads(swapped)["ciphertext"]
