@@ -14,6 +14,7 @@ from starlette.concurrency import run_in_threadpool
 
 from wangua import __version__
 from wangua.applications.api import router as applications_router
+from wangua.availability.runner import Heartbeat
 from wangua.bidding import lifecycle  # noqa: F401  (registers the timer handlers)
 from wangua.bidding.api import router as bidding_router
 from wangua.config import Settings
@@ -25,6 +26,8 @@ from wangua.reserve.api import router as reserve_router
 from wangua.runtime import Runtime
 from wangua.scheduler.api import router as clock_router
 from wangua.scheduler.runner import SchedulerLoop
+from wangua.suspension import service as suspension_service  # noqa: F401  (resume timer)
+from wangua.suspension.api import router as suspension_router
 from wangua.web import install_problem_handlers
 
 
@@ -34,6 +37,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         rt.broadcaster.bind(asyncio.get_running_loop())
+        heartbeat = Heartbeat(rt)
+        await heartbeat.start()
         scheduler = SchedulerLoop(rt) if rt.clock.mode == "system" else None
         if scheduler is not None:
             scheduler.start()
@@ -42,6 +47,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         finally:
             if scheduler is not None:
                 await scheduler.stop()
+            await heartbeat.stop()
 
     app = FastAPI(
         title="wangua 网上挂牌出让系统 API",
@@ -62,6 +68,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         bidding_router,
         live_router,
         reserve_router,
+        suspension_router,
     ):
         app.include_router(router)
 

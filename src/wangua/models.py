@@ -2,6 +2,7 @@
 
 from wangua.applications.models import Application
 from wangua.audit.models import AuditEntry, AuditStream
+from wangua.availability.models import Outage, ServingSession
 from wangua.bidding.models import InquiryAnswer, Proxy, Quote, Result
 from wangua.db import Base
 from wangua.deposits.models import Payment
@@ -11,10 +12,12 @@ from wangua.live.models import LotEvent
 from wangua.lots.models import Grantor, Lot
 from wangua.reserve.models import SealedReserveRow
 from wangua.scheduler.models import Timer
+from wangua.suspension.models import Approval, Suspension
 
 __all__ = [
     "AccessToken",
     "Application",
+    "Approval",
     "AuditEntry",
     "AuditStream",
     "Base",
@@ -24,12 +27,15 @@ __all__ = [
     "LoginNonce",
     "Lot",
     "LotEvent",
+    "Outage",
     "Party",
     "Payment",
     "Proxy",
     "Quote",
     "Result",
     "SealedReserveRow",
+    "ServingSession",
+    "Suspension",
     "Timer",
     "User",
 ]

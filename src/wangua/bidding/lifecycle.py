@@ -14,6 +14,7 @@ from sqlalchemy import distinct, func, select
 
 from wangua.applications.models import Application
 from wangua.audit.service import lot_stream, record
+from wangua.availability.service import WINDOW, suspend_for_outage, was_down
 from wangua.bidding import rules
 from wangua.bidding.models import InquiryAnswer, Quote, Result
 from wangua.kit.money import format_fen
@@ -23,6 +24,7 @@ from wangua.lots.models import Lot
 from wangua.reserve.service import has_sealed_reserve, open_reserve
 from wangua.runtime import Work
 from wangua.scheduler.service import cancel, handles, schedule
+from wangua.suspension.core import suspend_lot
 
 WARNING_KINDS = {seconds: f"warning_{seconds}" for seconds in rules.WARNING_SECONDS}
 COUNTDOWN_KINDS = ("countdown_end", *WARNING_KINDS.values())
@@ -74,7 +76,7 @@ def close_deposits(work: Work, lot: Lot, at: datetime) -> None:
 @handles("listing_end")
 def end_listing(work: Work, lot: Lot, at: datetime) -> None:
     """R-22: at the deadline, ask the bidders who quoted; with no quote the lot is unsold."""
-    if lot.status != "listing":
+    if lot.status != "listing" or _suspended_by_outage(work, lot, at):
         return
     if lot.quote_count == 0:
         decide(work, lot, rules.outcome_without_timed_bidding(0, None, None, None), at)
@@ -105,7 +107,7 @@ def end_listing(work: Work, lot: Lot, at: datetime) -> None:
 def end_inquiry(work: Work, lot: Lot, at: datetime) -> None:
     """R-24 (house rule): timed bidding starts when the 5 minutes end, if anyone joined;
     otherwise R-22 decides on the listing quotes."""
-    if lot.status != "inquiry":
+    if lot.status != "inquiry" or _suspended_by_outage(work, lot, at):
         return
     joined = work.session.scalar(
         select(func.count()).where(InquiryAnswer.lot_id == lot.id, InquiryAnswer.joined.is_(True))
@@ -172,7 +174,7 @@ def warn(work: Work, lot: Lot, at: datetime) -> None:
 @handles("countdown_end")
 def end_countdown(work: Work, lot: Lot, at: datetime) -> None:
     """R-25c, R-23, R-27: the countdown ended; no bid is taken any more."""
-    if lot.status != "timed_bidding":
+    if lot.status != "timed_bidding" or _suspended_by_outage(work, lot, at):
         return
     timed_bids = (
         work.session.scalar(
@@ -233,19 +235,16 @@ def decide(work: Work, lot: Lot, outcome: rules.Outcome, at: datetime) -> None:
     )
 
 
+def _suspended_by_outage(work: Work, lot: Lot, at: datetime) -> bool:
+    """R-37c: a deadline with an outage in its last 5 minutes suspends instead of deciding."""
+    outage = was_down(work, at - WINDOW, at)
+    if outage is None:
+        return False
+    suspend_for_outage(work, lot, outage.started_at)
+    return True
+
+
 def suspend_for_missing_reserve(work: Work, lot: Lot, at: datetime) -> None:
-    """R-11: a lot that has a reserve but received none cannot be decided."""
-    lot.status = "suspended"
-    cancel(work, lot.id)
-    emit(
-        work, lot, "suspended", {"at": rfc3339(at), "reason": "底价未导入,依规中止,不作出成交决定"}
-    )
-    record(
-        work,
-        "lot.suspended",
-        stream=lot_stream(lot.id),
-        object_type="lot",
-        object_id=lot.id,
-        data={"cause": "reserve_missing"},
-        at=at,
-    )
+    """R-11: a lot that has a reserve but received none cannot be decided; suspended
+    under cause (5), it can resume once a reserve is sealed and imported."""
+    suspend_lot(work, lot, 5, "设有底价但未导入底价,依规中止,不作出成交决定", frozen_at=at)

@@ -1,0 +1,79 @@
+"""Suspension, resumption, termination and approvals (API.md, Lots; R-37, R-39)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel, Field
+
+from wangua.kit.times import parse_rfc3339, rfc3339
+from wangua.lots.api import view
+from wangua.lots.repository import get_lot
+from wangua.runtime import Actor
+from wangua.suspension import service
+from wangua.web import RuntimeDep, role
+
+router = APIRouter(prefix="/api/v1", tags=["suspension"])
+Staff = Annotated[Actor, Depends(role("staff"))]
+
+
+class CauseBody(BaseModel):
+    cause: int
+    note: str = Field(default="", max_length=2000)
+
+
+class ResumeBody(BaseModel):
+    effective_at: str
+
+
+class ApprovalBody(CauseBody):
+    action: str
+
+
+@router.post("/lots/{lot_id}/suspend")
+def suspend(lot_id: int, body: CauseBody, rt: RuntimeDep, actor: Staff) -> dict[str, Any]:
+    """R-37: causes (1) and (4) at once; (2), (3), (5) after the grantor's approval
+    (`403 APPROVAL_REQUIRED`). Quoting closes and the lot's timers stop."""
+    with rt.work(actor) as work:
+        service.suspend(work, lot_id, body.cause, body.note)
+        return view(work.session, get_lot(work.session, lot_id))
+
+
+@router.post("/lots/{lot_id}/resume")
+def resume(lot_id: int, body: ResumeBody, rt: RuntimeDep, actor: Staff) -> dict[str, Any]:
+    """R-39: announce the resumption at least 5 days ahead (`422 RESUME_NOTICE_TOO_SHORT`)."""
+    effective_at = parse_rfc3339(body.effective_at, field="effective_at")
+    with rt.work(actor) as work:
+        suspension = service.resume(work, lot_id, effective_at)
+        return {
+            **view(work.session, get_lot(work.session, lot_id)),
+            "resume_at": rfc3339(suspension.resume_at),
+        }
+
+
+@router.post("/lots/{lot_id}/terminate")
+def terminate(lot_id: int, body: CauseBody, rt: RuntimeDep, actor: Staff) -> dict[str, Any]:
+    """R-37: end the listing for good; the same approval rule as suspension."""
+    with rt.work(actor) as work:
+        lot = service.terminate(work, lot_id, body.cause, body.note)
+        return view(work.session, lot)
+
+
+@router.post("/lots/{lot_id}/approvals", status_code=201)
+def approve(
+    lot_id: int,
+    body: ApprovalBody,
+    rt: RuntimeDep,
+    actor: Annotated[Actor, Depends(role("grantor"))],
+) -> dict[str, Any]:
+    """Art. 38: the grantor's officer approves a suspension or termination (causes 2, 3, 5)."""
+    with rt.work(actor) as work:
+        approval = service.approve(work, lot_id, body.action, body.cause, body.note)
+        return {
+            "id": approval.id,
+            "lot_id": lot_id,
+            "action": approval.action,
+            "cause": approval.cause,
+            "approved_at": rfc3339(approval.approved_at),
+        }
