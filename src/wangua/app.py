@@ -13,12 +13,14 @@ from sqlalchemy import text
 from starlette.concurrency import run_in_threadpool
 
 from wangua import __version__
+from wangua.announcements.api import router as announcements_router
 from wangua.applications.api import router as applications_router
 from wangua.availability.runner import Heartbeat
 from wangua.bidding import lifecycle  # noqa: F401  (registers the timer handlers)
 from wangua.bidding.api import router as bidding_router
 from wangua.config import Settings
 from wangua.deposits.api import router as deposits_router
+from wangua.documents.api import router as documents_router
 from wangua.identity.api import router as identity_router
 from wangua.live.api import router as live_router
 from wangua.lots.api import router as lots_router
@@ -69,6 +71,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         live_router,
         reserve_router,
         suspension_router,
+        announcements_router,
+        documents_router,
     ):
         app.include_router(router)
 

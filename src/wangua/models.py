@@ -1,11 +1,13 @@
 """Every table, imported once so the metadata is complete (Alembic, tests)."""
 
+from wangua.announcements.models import Supplement
 from wangua.applications.models import Application
 from wangua.audit.models import AuditEntry, AuditStream
 from wangua.availability.models import Outage, ServingSession
 from wangua.bidding.models import InquiryAnswer, Proxy, Quote, Result
 from wangua.db import Base
 from wangua.deposits.models import Payment
+from wangua.documents.models import Document
 from wangua.identity.models import AccessToken, LoginNonce, Party, User
 from wangua.kit.clock import ClockState
 from wangua.live.models import LotEvent
@@ -22,6 +24,7 @@ __all__ = [
     "AuditStream",
     "Base",
     "ClockState",
+    "Document",
     "Grantor",
     "InquiryAnswer",
     "LoginNonce",
@@ -35,6 +38,7 @@ __all__ = [
     "Result",
     "SealedReserveRow",
     "ServingSession",
+    "Supplement",
     "Suspension",
     "Timer",
     "User",

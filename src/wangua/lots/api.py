@@ -8,8 +8,10 @@ from fastapi import APIRouter, Depends, Request, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from wangua.announcements.service import lot_supplements, supplement_view
 from wangua.applications.repository import bidder_numbers
 from wangua.bidding.models import Result
+from wangua.documents.service import document_view, lot_documents
 from wangua.kit.problems import not_found
 from wangua.lots import service
 from wangua.lots.models import Lot
@@ -25,7 +27,11 @@ def view(session: Session, lot: Lot) -> dict[str, Any]:
     leader = None
     if lot.leader_application_id is not None:
         leader = bidder_numbers(session, {lot.leader_application_id}).get(lot.leader_application_id)
-    return service.public_view(lot, leader, session.get(Result, lot.id))
+    return {
+        **service.public_view(lot, leader, session.get(Result, lot.id)),
+        "documents": [document_view(d) for d in lot_documents(session, lot.id)],
+        "supplements": [supplement_view(s) for s in lot_supplements(session, lot.id)],
+    }
 
 
 def _visible(lot: Lot, actor: Actor | None) -> bool:

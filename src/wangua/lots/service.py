@@ -152,6 +152,4 @@ def public_view(
         "timed_deadline": rfc3339(lot.timed_deadline),
         "ended_at": rfc3339(lot.ended_at),
         "outcome": result.outcome if result else None,
-        "documents": [],
-        "supplements": [],
     }
