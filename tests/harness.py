@@ -66,6 +66,36 @@ def drop_postgres_database(name: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+class Receiver:
+    """An external platform on loopback that takes webhooks, failing when told to."""
+
+    def __init__(self) -> None:
+        from starlette.applications import Starlette
+        from starlette.requests import Request
+        from starlette.responses import Response
+        from starlette.routing import Route
+
+        self.received: list[tuple[dict[str, str], bytes]] = []
+        self.fail_next = 0
+        self.lock = threading.Lock()
+
+        async def hook(request: Request) -> Response:
+            body = await request.body()
+            with self.lock:
+                if self.fail_next > 0:
+                    self.fail_next -= 1
+                    return Response("维护中", status_code=503)
+                self.received.append((dict(request.headers), body))
+            return Response(status_code=204)
+
+        self.app = Starlette(routes=[Route("/hook", hook, methods=["POST"])])
+
+    def notices(self, lot_id: int) -> list[dict[str, Any]]:
+        with self.lock:
+            bodies = [json.loads(body) for _, body in self.received]
+        return [b for b in bodies if b["lot"]["id"] == lot_id]
+
+
 class ServerThread:
     """uvicorn serving an app from a background thread."""
 
@@ -126,6 +156,7 @@ class Stack:
     ca_dir: Path
     work_dir: Path
     admin: Account | None = None
+    receiver: Receiver | None = None
     clients: list[httpx.Client] = field(default_factory=list)
 
     # -- plumbing ---------------------------------------------------------
@@ -325,7 +356,13 @@ def running_stack(backend: str, base: Path) -> Iterator[Stack]:
         url = fresh_postgres_database(pg_name)
     else:
         url = f"sqlite:///{base / 'wangua.sqlite3'}"
+    receiver = Receiver()
+    receiver_server = ServerThread(receiver.app).__enter__()
+    hook = f"{receiver_server.url}/hook"
+    targets = [{"name": "hubei-ggzy", "url": hook, "secret": "platform-secret"}]
     settings = Settings(
+        publish_targets=json.dumps(targets),
+        publish_retry_seconds=0.05,
         data_dir=base,
         database_url=url,
         clock="simulated",
@@ -351,13 +388,14 @@ def running_stack(backend: str, base: Path) -> Iterator[Stack]:
         )
     try:
         with ServerThread(create_app(runtime=runtime)) as server:
-            stack = Stack(backend, server.url, runtime, ca_dir, base)
+            stack = Stack(backend, server.url, runtime, ca_dir, base, receiver=receiver)
             stack.admin = stack.login(Account("admin", "admin password", admin_key, admin_cert))
             try:
                 yield stack
             finally:
                 stack.close()
     finally:
+        receiver_server.__exit__()
         runtime.close()
         if pg_name:
             drop_postgres_database(pg_name)

@@ -24,6 +24,8 @@ from wangua.documents.api import router as documents_router
 from wangua.identity.api import router as identity_router
 from wangua.live.api import router as live_router
 from wangua.lots.api import router as lots_router
+from wangua.publishing.api import router as publishing_router
+from wangua.publishing.runner import DeliveryWorker
 from wangua.reserve.api import router as reserve_router
 from wangua.runtime import Runtime
 from wangua.scheduler.api import router as clock_router
@@ -44,9 +46,12 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         scheduler = SchedulerLoop(rt) if rt.clock.mode == "system" else None
         if scheduler is not None:
             scheduler.start()
+        deliveries = DeliveryWorker(rt)
+        deliveries.start()
         try:
             yield
         finally:
+            await deliveries.stop()
             if scheduler is not None:
                 await scheduler.stop()
             await heartbeat.stop()
@@ -73,6 +78,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         suspension_router,
         announcements_router,
         documents_router,
+        publishing_router,
     ):
         app.include_router(router)
 

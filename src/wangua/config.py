@@ -27,6 +27,8 @@ class Settings(BaseSettings):
     deposit_account_no: str = "1818 0000 0000 0000 001"
     proxy_max_steps: int = 1000
     reserve_key_dir: Path | None = None
+    publish_targets: str = ""
+    publish_retry_seconds: float = Field(default=5.0, gt=0)
     argon2_time_cost: int = Field(default=3, ge=1)
     argon2_memory_kib: int = Field(default=65536, ge=8192)
     argon2_parallelism: int = Field(default=4, ge=1)

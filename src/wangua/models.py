@@ -12,6 +12,7 @@ from wangua.identity.models import AccessToken, LoginNonce, Party, User
 from wangua.kit.clock import ClockState
 from wangua.live.models import LotEvent
 from wangua.lots.models import Grantor, Lot
+from wangua.publishing.models import Delivery, Publication
 from wangua.reserve.models import SealedReserveRow
 from wangua.scheduler.models import Timer
 from wangua.suspension.models import Approval, Suspension
@@ -24,6 +25,7 @@ __all__ = [
     "AuditStream",
     "Base",
     "ClockState",
+    "Delivery",
     "Document",
     "Grantor",
     "InquiryAnswer",
@@ -34,6 +36,7 @@ __all__ = [
     "Party",
     "Payment",
     "Proxy",
+    "Publication",
     "Quote",
     "Result",
     "SealedReserveRow",

@@ -22,6 +22,7 @@ from wangua.identity.certificates import load_trust_anchors
 from wangua.identity.passwords import configure_password_hashing
 from wangua.kit.clock import SimulatedClock, SystemClock, make_clock
 from wangua.live.broadcaster import Broadcaster, LocalBroadcaster
+from wangua.publishing.targets import Target, parse_targets
 from wangua.reserve.sealing import SealingKey
 
 
@@ -52,6 +53,7 @@ class Work:
     actor: Actor
     is_postgres: bool
     sealing_key: SealingKey
+    publish_targets: list[Target] = field(default_factory=list)
     touched_lots: set[int] = field(default_factory=set)
     timers_changed: bool = False
 
@@ -70,6 +72,7 @@ class Runtime:
         self.clock = make_clock(settings.clock, settings.clock_start)
         self.broadcaster: Broadcaster = broadcaster or LocalBroadcaster()
         self.sealing_key = SealingKey(settings.resolved_reserve_key_dir)
+        self.publish_targets = parse_targets(settings.publish_targets)
         self._anchors: list[x509.Certificate] | None = None
         self.on_timers_changed: Callable[[], None] = lambda: None
         self.advance_lock = threading.Lock()
@@ -83,7 +86,14 @@ class Runtime:
     @contextmanager
     def work(self, actor: Actor = SYSTEM) -> Iterator[Work]:
         with self.db.write_session() as session:
-            work = Work(session, self.clock, actor, self.db.is_postgres, self.sealing_key)
+            work = Work(
+                session,
+                self.clock,
+                actor,
+                self.db.is_postgres,
+                self.sealing_key,
+                self.publish_targets,
+            )
             yield work
         for lot_id in sorted(work.touched_lots):
             self.broadcaster.publish(lot_id)

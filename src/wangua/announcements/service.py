@@ -14,6 +14,7 @@ from wangua.kit.problems import Problem, forbidden
 from wangua.kit.times import rfc3339
 from wangua.live.events import emit
 from wangua.lots.repository import lock_lot
+from wangua.publishing.service import publish
 from wangua.runtime import Work
 from wangua.scheduler.service import catch_up, schedule
 
@@ -61,6 +62,7 @@ def publish_supplement(work: Work, lot_id: int, title: str, body: str, major: bo
     work.session.add(supplement)
     work.session.flush()
     emit(work, lot, "supplement", supplement_view(supplement))
+    publish(work, "supplement", lot, {"summary": title, "supplement": supplement_view(supplement)})
     record(
         work,
         "supplement.published",

@@ -21,6 +21,7 @@ from wangua.kit.money import format_fen
 from wangua.kit.times import rfc3339
 from wangua.live.events import emit
 from wangua.lots.models import Lot
+from wangua.publishing.service import publish
 from wangua.reserve.service import has_sealed_reserve, open_reserve
 from wangua.runtime import Work
 from wangua.scheduler.service import cancel, handles, schedule
@@ -206,19 +207,16 @@ def decide(work: Work, lot: Lot, outcome: rules.Outcome, at: datetime) -> None:
     lot.ended_at = at
     cancel(work, lot.id)
     winner = work.session.get(Application, outcome.winner) if outcome.winner else None
-    emit(
-        work,
-        lot,
-        "result",
-        {
-            "outcome": result.outcome,
-            "price": None if result.price_fen is None else format_fen(result.price_fen),
-            "bidder_number": winner.bidder_number if winner else None,
-            "reserve_price": None if result.reserve_fen is None else format_fen(result.reserve_fen),
-            "rule": result.rule,
-            "decided_at": rfc3339(at),
-        },
-    )
+    result_data = {
+        "outcome": result.outcome,
+        "price": None if result.price_fen is None else format_fen(result.price_fen),
+        "bidder_number": winner.bidder_number if winner else None,
+        "reserve_price": None if result.reserve_fen is None else format_fen(result.reserve_fen),
+        "rule": result.rule,
+        "decided_at": rfc3339(at),
+    }
+    emit(work, lot, "result", result_data)
+    publish(work, "result", lot, {"summary": _result_summary(lot, result), "result": result_data})
     record(
         work,
         "lot.decided",
@@ -233,6 +231,12 @@ def decide(work: Work, lot: Lot, outcome: rules.Outcome, at: datetime) -> None:
         },
         at=at,
     )
+
+
+def _result_summary(lot: Lot, result: Result) -> str:
+    if result.outcome == "sold" and result.price_fen is not None:
+        return f"{lot.name}成交,成交价 {format_fen(result.price_fen)} 元"
+    return f"{lot.name}不成交"
 
 
 def _suspended_by_outage(work: Work, lot: Lot, at: datetime) -> bool:

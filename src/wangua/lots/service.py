@@ -15,6 +15,7 @@ from wangua.lots import rules
 from wangua.lots.models import GRANTORS, Lot
 from wangua.lots.repository import lock_lot
 from wangua.lots.schemas import LotCreate
+from wangua.publishing.service import publish
 from wangua.runtime import Actor, Work
 from wangua.scheduler.service import schedule
 
@@ -114,6 +115,15 @@ def publish_lot(work: Work, lot_id: int) -> Lot:
     schedule(work, lot.id, "deposit_deadline", lot.deposit_deadline)
     schedule(work, lot.id, "listing_end", lot.listing_end)
     record(work, "lot.published", stream=lot_stream(lot.id), object_type="lot", object_id=lot.id)
+    publish(
+        work,
+        "announcement",
+        lot,
+        {
+            "summary": f"{lot.name}挂牌出让,起始价 {format_fen(lot.start_price_fen)} 元",
+            "announcement": public_view(lot, None),
+        },
+    )
     return lot
 
 

@@ -8,6 +8,7 @@ from wangua.audit.service import lot_stream, record
 from wangua.kit.times import rfc3339
 from wangua.live.events import emit
 from wangua.lots.models import Lot
+from wangua.publishing.service import publish
 from wangua.runtime import Work
 from wangua.scheduler.service import cancel
 from wangua.suspension.models import Suspension
@@ -64,6 +65,17 @@ def suspend_lot(work: Work, lot: Lot, cause: int, note: str, *, frozen_at: datet
             "cause_text": CAUSES[cause],
             "note": note,
             "from_status": suspension.from_status,
+        },
+    )
+    publish(
+        work,
+        "suspension",
+        lot,
+        {
+            "summary": f"因{CAUSES[cause]},中止网上挂牌出让活动",
+            "cause": cause,
+            "note": note,
+            "suspended_at": rfc3339(now),
         },
     )
     record(

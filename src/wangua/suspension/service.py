@@ -14,6 +14,7 @@ from wangua.kit.times import rfc3339
 from wangua.live.events import emit
 from wangua.lots.models import Lot
 from wangua.lots.repository import lock_lot
+from wangua.publishing.service import publish
 from wangua.reserve.service import IMPORT_WINDOW, has_sealed_reserve
 from wangua.runtime import Work
 from wangua.scheduler.service import cancel, catch_up, handles, schedule
@@ -141,6 +142,15 @@ def resume(work: Work, lot_id: int, effective_at: datetime) -> Suspension:
             "status": suspension.from_status,
         },
     )
+    publish(
+        work,
+        "resumption",
+        lot,
+        {
+            "summary": f"定于 {rfc3339(effective_at)} 恢复网上挂牌出让活动",
+            "effective_at": rfc3339(effective_at),
+        },
+    )
     record(
         work,
         "lot.resume_announced",
@@ -222,6 +232,16 @@ def terminate(work: Work, lot_id: int, cause: int, note: str) -> Lot:
             "at": rfc3339(now),
             "cause": cause,
             "cause_text": CAUSES[cause],
+            "note": note,
+        },
+    )
+    publish(
+        work,
+        "termination",
+        lot,
+        {
+            "summary": f"因{CAUSES[cause]},终止网上挂牌出让活动",
+            "cause": cause,
             "note": note,
         },
     )
