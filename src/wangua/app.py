@@ -24,9 +24,11 @@ from wangua.documents.api import router as documents_router
 from wangua.identity.api import router as identity_router
 from wangua.live.api import router as live_router
 from wangua.lots.api import router as lots_router
+from wangua.pricing.api import router as pricing_router
 from wangua.publishing.api import router as publishing_router
 from wangua.publishing.runner import DeliveryWorker
 from wangua.reserve.api import router as reserve_router
+from wangua.results.api import router as results_router
 from wangua.runtime import Runtime
 from wangua.scheduler.api import router as clock_router
 from wangua.scheduler.runner import SchedulerLoop
@@ -79,6 +81,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         announcements_router,
         documents_router,
         publishing_router,
+        pricing_router,
+        results_router,
     ):
         app.include_router(router)
 

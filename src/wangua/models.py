@@ -12,6 +12,7 @@ from wangua.identity.models import AccessToken, LoginNonce, Party, User
 from wangua.kit.clock import ClockState
 from wangua.live.models import LotEvent
 from wangua.lots.models import Grantor, Lot
+from wangua.pricing.models import PriceRecord
 from wangua.publishing.models import Delivery, Publication
 from wangua.reserve.models import SealedReserveRow
 from wangua.scheduler.models import Timer
@@ -35,6 +36,7 @@ __all__ = [
     "Outage",
     "Party",
     "Payment",
+    "PriceRecord",
     "Proxy",
     "Publication",
     "Quote",

@@ -17,6 +17,7 @@ from wangua.kit.money import format_fen, parse_amount
 from wangua.kit.problems import Problem
 from wangua.kit.times import rfc3339
 from wangua.lots.repository import get_lot
+from wangua.results.service import void_view
 from wangua.runtime import Actor
 from wangua.web import RuntimeDep, link_next, page_limit, parse_cursor, role
 
@@ -136,4 +137,5 @@ def get_result(lot_id: int, rt: RuntimeDep) -> dict[str, Any]:
             "reserve_price": None if result.reserve_fen is None else format_fen(result.reserve_fen),
             "decided_at": rfc3339(result.decided_at),
             "rule": result.rule,
+            "voided": None if result.voided_at is None else void_view(result),
         }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from wangua.db import Base, Id, UTCDateTime
@@ -69,3 +69,7 @@ class Result(Base):
     reserve_fen: Mapped[int | None] = mapped_column(BigInteger)
     rule: Mapped[str] = mapped_column(String(20))
     decided_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    voided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    voided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    void_cause: Mapped[int | None] = mapped_column(Integer)
+    void_note: Mapped[str | None] = mapped_column(Text)

@@ -53,7 +53,9 @@ def create_lot(body: LotCreate, rt: RuntimeDep, actor: Staff) -> dict[str, Any]:
 def publish_lot(lot_id: int, rt: RuntimeDep, actor: Staff) -> dict[str, Any]:
     """Publish the announcement now (R-09a, R-09b) → status `announced`."""
     with rt.work(actor) as work:
-        lot = service.publish_lot(work, lot_id)
+        lot = service.publish_lot(
+            work, lot_id, require_price_approval=rt.settings.price_approval == "required"
+        )
         return view(work.session, lot)
 
 

@@ -68,3 +68,4 @@ class Lot(Base):
     event_seq: Mapped[int] = mapped_column(Integer, default=0)
     proxy_seq: Mapped[int] = mapped_column(Integer, default=0)
     notes: Mapped[str | None] = mapped_column(Text)
+    relisted_from: Mapped[int | None] = mapped_column(Id)  # the voided or unsold lot listed again

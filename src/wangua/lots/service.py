@@ -15,6 +15,7 @@ from wangua.lots import rules
 from wangua.lots.models import GRANTORS, Lot
 from wangua.lots.repository import lock_lot
 from wangua.lots.schemas import LotCreate
+from wangua.pricing import service as pricing
 from wangua.publishing.service import publish
 from wangua.runtime import Actor, Work
 from wangua.scheduler.service import schedule
@@ -93,8 +94,9 @@ def create_lot(work: Work, body: LotCreate) -> Lot:
     return lot
 
 
-def publish_lot(work: Work, lot_id: int) -> Lot:
-    """R-09a, R-09b: publish the announcement now and schedule the lot's timers."""
+def publish_lot(work: Work, lot_id: int, *, require_price_approval: bool = False) -> Lot:
+    """R-09a, R-09b: publish the announcement now and schedule the lot's timers; with
+    WANGUA_PRICE_APPROVAL=required, only with an approved starting price (R-LR28)."""
     lot = lock_lot(work, lot_id)
     check_grantor_scope(work.actor, lot.grantor)
     if lot.status != "draft":
@@ -109,6 +111,10 @@ def publish_lot(work: Work, lot_id: int) -> Lot:
         )
     if rules.listing_too_short(lot.listing_start, lot.listing_end):
         raise Problem(422, "LISTING_TOO_SHORT", "挂牌时间不足", "挂牌时间不得少于10日")
+    if require_price_approval and not pricing.approved(work.session, lot.id):
+        raise Problem(
+            409, "PRICE_NOT_APPROVED", "起始价尚未批准", "起始价须经拟定、审核、批准后方可发布公告"
+        )
     lot.status = "announced"
     lot.published_at = now
     schedule(work, lot.id, "listing_start", lot.listing_start)
@@ -162,4 +168,5 @@ def public_view(
         "timed_deadline": rfc3339(lot.timed_deadline),
         "ended_at": rfc3339(lot.ended_at),
         "outcome": result.outcome if result else None,
+        "relisted_from": lot.relisted_from,
     }

@@ -36,6 +36,7 @@ TITLES = {
     "resumption": "恢复公告",
     "termination": "终止公告",
     "result": "出让结果公告",
+    "voiding": "竞得结果无效公告",
 }
 
 

@@ -1,0 +1,47 @@
+"""Voiding and relisting (R-43)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel, Field
+
+from wangua.lots.api import view
+from wangua.results import service
+from wangua.runtime import Actor
+from wangua.web import RuntimeDep, role
+
+router = APIRouter(prefix="/api/v1", tags=["results"])
+Staff = Annotated[Actor, Depends(role("staff"))]
+
+
+class VoidBody(BaseModel):
+    cause: int
+    note: str = Field(min_length=1, max_length=2000)
+
+
+class RelistBody(BaseModel):
+    code: str = Field(min_length=1, max_length=64)
+    application_deadline: Any
+    deposit_deadline: Any
+    listing_start: Any
+    listing_end: Any
+
+
+@router.post("/lots/{lot_id}/void")
+def void_result(lot_id: int, body: VoidBody, rt: RuntimeDep, actor: Staff) -> dict[str, Any]:
+    """R-43: the winner's result is void (false documents, collusion, other cause); the
+    record keeps both the result and its voiding."""
+    with rt.work(actor) as work:
+        result = service.void_result(work, lot_id, body.cause, body.note)
+        return {"lot_id": lot_id, "status": "voided", **service.void_view(result)}
+
+
+@router.post("/lots/{lot_id}/relist", status_code=201)
+def relist(lot_id: int, body: RelistBody, rt: RuntimeDep, actor: Staff) -> dict[str, Any]:
+    """A new draft lot for the same parcel, linked to this one (`relisted_from`)."""
+    schedule = body.model_dump(exclude={"code"})
+    with rt.work(actor) as work:
+        lot = service.relist(work, lot_id, schedule, body.code)
+        return view(work.session, lot)
