@@ -134,3 +134,27 @@ def test_unknown_lot_is_a_problem_404(stack: Stack) -> None:
     assert response.status_code == 404
     assert response.headers["content-type"].startswith("application/problem+json")
     assert response.json()["code"] == "NOT_FOUND"
+
+
+def test_r02_other_asset_types_need_their_own_fields_and_word_their_documents(
+    stack: Stack, staff: Account
+) -> None:
+    body = stack.lot_body(asset_type="mining_right", land_use="采矿用地", layer="underground")
+    warned = staff.http.post("/api/v1/lots", json=body)
+    assert warned.status_code == 201  # API v1 clients know no `details`: a warning, not a refusal
+    assert warned.json()["details_missing"] == ["矿种", "矿区面积(平方千米)", "生产规模"]
+    body["code"] += "-2"
+    body["details"] = {
+        "mineral": "建筑用石料",
+        "mining_area_km2": "0.2136",
+        "production_scale": "50万吨/年",
+    }
+    lot = staff.http.post("/api/v1/lots", json=body).json()
+    assert lot["asset_type_name"] == "矿业权" and lot["details"]["mineral"] == "建筑用石料"
+    assert lot["details_missing"] == []
+    response = staff.http.post(
+        f"/api/v1/lots/{lot['id']}/documents",
+        data={"kind": "contract_template"},
+        files={"file": ("合同.pdf", b"%PDF-1.4", "application/pdf")},
+    )
+    assert response.json()["kind_name"] == "采矿权出让合同"

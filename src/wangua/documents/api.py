@@ -51,7 +51,9 @@ async def upload(
                 len(data),
                 sha256,
             )
-            return service.document_view(document)
+            lot = work.session.get(Lot, lot_id)
+            assert lot is not None
+            return service.document_view(document, lot.asset_type)
 
     return await run_in_threadpool(save)
 
@@ -67,9 +69,12 @@ def _readable(lot: Lot | None, actor: Actor | None) -> bool:
 @router.get("/lots/{lot_id}/documents")
 def list_documents(lot_id: int, rt: RuntimeDep, actor: OptionalActor) -> list[dict[str, Any]]:
     with rt.read() as session:
-        if not _readable(session.get(Lot, lot_id), actor):
+        lot = session.get(Lot, lot_id)
+        if lot is None or not _readable(lot, actor):
             raise not_found("地块")
-        return [service.document_view(d) for d in service.lot_documents(session, lot_id)]
+        return [
+            service.document_view(d, lot.asset_type) for d in service.lot_documents(session, lot_id)
+        ]
 
 
 @router.get("/lots/{lot_id}/documents/{document_id}")

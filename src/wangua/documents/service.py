@@ -11,6 +11,7 @@ from wangua.audit.service import lot_stream, record
 from wangua.documents.models import Document
 from wangua.kit.problems import Problem, forbidden
 from wangua.kit.times import rfc3339
+from wangua.lots.assets import document_names
 from wangua.lots.repository import lock_lot
 from wangua.runtime import Work
 
@@ -100,11 +101,12 @@ def lot_documents(session: Session, lot_id: int) -> list[Document]:
     )
 
 
-def document_view(document: Document) -> dict[str, Any]:
+def document_view(document: Document, asset_type: str) -> dict[str, Any]:
+    names = document_names(asset_type)
     return {
         "id": document.id,
         "kind": document.kind,
-        "kind_name": KINDS.get(document.kind, document.kind),
+        "kind_name": names.get(document.kind, document.kind),
         "filename": document.filename,
         "content_type": document.content_type,
         "size": document.size,

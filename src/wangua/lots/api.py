@@ -29,7 +29,7 @@ def view(session: Session, lot: Lot) -> dict[str, Any]:
         leader = bidder_numbers(session, {lot.leader_application_id}).get(lot.leader_application_id)
     return {
         **service.public_view(lot, leader, session.get(Result, lot.id)),
-        "documents": [document_view(d) for d in lot_documents(session, lot.id)],
+        "documents": [document_view(d, lot.asset_type) for d in lot_documents(session, lot.id)],
         "supplements": [supplement_view(s) for s in lot_supplements(session, lot.id)],
     }
 

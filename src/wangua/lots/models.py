@@ -45,6 +45,7 @@ class Lot(Base):
     land_use: Mapped[str] = mapped_column(String(100))
     term_years: Mapped[int] = mapped_column(Integer)
     planning: Mapped[dict[str, Any]] = mapped_column(JSON)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     start_price_fen: Mapped[int] = mapped_column(BigInteger)
     increment_fen: Mapped[int] = mapped_column(BigInteger)
     deposit_fen: Mapped[int] = mapped_column(BigInteger)

@@ -7,22 +7,15 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-ASSET_TYPES = {
-    "state_construction_land": "国有建设用地使用权",
-    "mining_right": "矿业权",
-    "rural_collective_construction_land": "农村集体经营性建设用地使用权",
-    "state_land_lease": "国有建设用地使用权租赁",
-}
-LAYERS = {"surface": "地表", "above_ground": "地上", "underground": "地下"}
-
 
 class LotCreate(BaseModel):
     """R-02: one parcel, its land-use conditions, prices and schedule.
 
-    `asset_type` and `layer` are the codes of ASSET_TYPES and LAYERS (R-02, Art. 46);
-    other spellings are kept as given. Money fields are yuan strings with at most
-    two decimals; times are RFC 3339 with an offset. Both are checked by the
-    service so that refusals carry the project's stable codes.
+    `asset_type` and `layer` are the codes of `lots.assets` (R-02, Art. 46), whose
+    `details` an asset type may require; other spellings are kept as given. Money
+    fields are yuan strings with at most two decimals; times are RFC 3339 with an
+    offset. Both are checked by the service so that refusals carry the project's
+    stable codes.
     """
 
     code: str = Field(min_length=1, max_length=64)
@@ -35,6 +28,7 @@ class LotCreate(BaseModel):
     land_use: str = Field(min_length=1, max_length=100)
     term_years: int = Field(gt=0, le=70)
     planning: dict[str, Any] = Field(default_factory=dict)
+    details: dict[str, Any] = Field(default_factory=dict)
     start_price: Any
     increment: Any
     deposit: Any

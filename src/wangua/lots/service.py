@@ -12,6 +12,7 @@ from wangua.kit.money import format_fen, parse_amount
 from wangua.kit.problems import Problem, forbidden
 from wangua.kit.times import parse_rfc3339, rfc3339
 from wangua.lots import rules
+from wangua.lots.assets import ASSET_TYPES, LAYERS, missing_details
 from wangua.lots.models import GRANTORS, Lot
 from wangua.lots.repository import lock_lot
 from wangua.lots.schemas import LotCreate
@@ -68,6 +69,7 @@ def create_lot(work: Work, body: LotCreate) -> Lot:
         land_use=body.land_use,
         term_years=body.term_years,
         planning=body.planning,
+        details=body.details,
         start_price_fen=start,
         increment_fen=increment,
         deposit_fen=deposit,
@@ -145,6 +147,12 @@ def public_view(
         "grantor": lot.grantor,
         "grantor_name": GRANTORS.get(lot.grantor),
         "asset_type": lot.asset_type,
+        "asset_type_name": ASSET_TYPES[lot.asset_type].name
+        if lot.asset_type in ASSET_TYPES
+        else None,
+        "layer_name": LAYERS.get(lot.layer),
+        "details": lot.details,
+        "details_missing": missing_details(lot.asset_type, lot.details),
         "layer": lot.layer,
         "location": lot.location,
         "area_m2": f"{lot.area_m2:.2f}",

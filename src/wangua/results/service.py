@@ -95,6 +95,7 @@ def relist(work: Work, lot_id: int, schedule: dict[str, Any], code: str) -> Lot:
         land_use=old.land_use,
         term_years=old.term_years,
         planning=old.planning,
+        details=old.details,
         start_price=format_fen(old.start_price_fen),
         increment=format_fen(old.increment_fen),
         deposit=format_fen(old.deposit_fen),
