@@ -7,29 +7,29 @@ test) and also works out on its own what the regulation expects; the lot then mo
 on with what the rules module answered, so a wrong answer shows up both as a
 disagreement and as a broken invariant over the record.
 
-Each `test_r…` runs random operation sequences and checks one rule after every step.
+Each property test plays random operation sequences (quotes around the minimum, joins,
+proxies, cancels, clock steps landing on and around every deadline) and checks one rule
+after every step; the worked examples at the end pin down the edge cases.
 """
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from itertools import pairwise
-from pathlib import Path
+from itertools import pairwise, product
+from typing import TypeVar
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-try:
-    from wangua.bidding import rules
-except ModuleNotFoundError:  # package not installed: use the source tree
-    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "src"))
-    from wangua.bidding import rules
+from wangua.bidding import rules
 
 Refusal = rules.Refusal
 Outcome = rules.Outcome
+T = TypeVar("T")
+Op = tuple[object, ...]
+Operations = list[Op]
 
 # ---------------------------------------------------------------------------
 # The fixed universe
@@ -42,6 +42,7 @@ WARNINGS_LEFT = (timedelta(seconds=60), timedelta(seconds=30), timedelta(seconds
 LISTING_START = datetime(2025, 3, 3, 1, 0, tzinfo=UTC)
 LISTING_DEADLINE = LISTING_START + timedelta(days=10)
 CLOCK_START = LISTING_START - timedelta(minutes=1)
+TIMED_START = LISTING_DEADLINE + FIVE_MINUTES  # when nothing goes wrong
 BIDDER_IDS = (101, 102, 103, 104, 105)
 
 LISTING, INQUIRY, TIMED, DECIDED = "listing", "inquiry", "timed", "decided"
@@ -51,9 +52,6 @@ STATUS_NAMES = {
     TIMED: "timed_bidding",
     DECIDED: "decided",
 }
-AMOUNT_CODES = frozenset(
-    {Refusal.ABOVE_PRICE_CAP, Refusal.BELOW_START_PRICE, Refusal.INCREMENT_TOO_SMALL}
-)
 
 
 @dataclass(frozen=True)
@@ -130,11 +128,35 @@ class Decision:
     timed: bool
     expected: Outcome
     actual: Outcome
+    # the same decision had the reserve been each of these: (reserve, expected, actual)
+    other_reserves: tuple[tuple[int | None, Outcome, Outcome], ...]
 
 
 # ---------------------------------------------------------------------------
 # The reference model
 # ---------------------------------------------------------------------------
+
+
+def reference_proxy_bids(
+    highest: int, leader: int | None, cap: int | None, proxies: dict[int, tuple[int, int]]
+) -> tuple[tuple[int, int], ...]:
+    """R-26: while someone else leads, the earliest-set proxy able to pay the next minimum
+    places it; again and again. Never above a proxy's maximum, nor above the cap.
+    `proxies` maps bidder → (maximum, set sequence)."""
+    bids: list[tuple[int, int]] = []
+    price, leading = highest, leader
+    while True:
+        wanted = price + INC
+        able = [
+            (seq, bidder)
+            for bidder, (maximum, seq) in proxies.items()
+            if bidder != leading and maximum >= wanted and (cap is None or wanted <= cap)
+        ]
+        if not able:
+            return tuple(bids)
+        _, leading = min(able)
+        price = wanted
+        bids.append((leading, price))
 
 
 @dataclass
@@ -197,29 +219,11 @@ class ReferenceLot:
         return frozenset(wrong)
 
     def expected_proxy_bids(self) -> tuple[tuple[int, int], ...]:
-        """R-26: the earliest-set proxy able to pay the next minimum places it, again and
-        again, while someone else leads; never above its maximum or the cap."""
-        bids: list[tuple[int, int]] = []
         assert self.highest is not None
-        price, leading = self.highest, self.leader
-        while True:
-            wanted = price + INC
-            able = [
-                (seq, bidder)
-                for bidder, (maximum, seq) in self.proxies.items()
-                if bidder != leading
-                and maximum >= wanted
-                and (self.config.cap is None or wanted <= self.config.cap)
-            ]
-            if not able:
-                return tuple(bids)
-            _, leading = min(able)
-            price = wanted
-            bids.append((leading, price))
+        return reference_proxy_bids(self.highest, self.leader, self.config.cap, self.proxies)
 
-    def expected_outcome(self, timed: bool) -> Outcome:
+    def expected_outcome(self, timed: bool, reserve: int | None) -> Outcome:
         """R-22 (nobody joined), R-23 (timed bids), R-27 (joined, nobody bid)."""
-        reserve = self.config.reserve
         met = self.highest is not None and (reserve is None or self.highest >= reserve)
         if timed:
             rule = "R-23" if self.timed_bids else "R-27"
@@ -330,7 +334,7 @@ class ReferenceLot:
                 else:
                     self.status = INQUIRY  # R-22, R-24
                     self.inquiry_end = LISTING_DEADLINE + FIVE_MINUTES
-            elif (
+            elif (  # a window opens here: always run, whatever `inclusive` says
                 self.status == INQUIRY and self.inquiry_end is not None and self.inquiry_end <= now
             ):
                 if self.joined:
@@ -358,19 +362,28 @@ class ReferenceLot:
                 self.warned.append(Warned(self.countdown, seconds, at))
 
     def decide(self, at: datetime, timed: bool) -> None:
-        expected = self.expected_outcome(timed)
-        listing_bidders = len(self.listing_quoters)
-        if timed:
-            actual = rules.outcome_of_timed_bidding(
-                self.timed_bids, self.highest, self.leader, self.config.reserve
-            )
-        else:
-            actual = rules.outcome_without_timed_bidding(
-                listing_bidders, self.highest, self.leader, self.config.reserve
-            )
-        self.decision = Decision(at, timed, expected, actual)
+        decisions = [
+            (reserve, self.expected_outcome(timed, reserve), self.actual_outcome(timed, reserve))
+            for reserve in self.reserves_to_try()
+        ]
+        _, expected, actual = decisions[0]
+        self.decision = Decision(at, timed, expected, actual, tuple(decisions[1:]))
         self.status = DECIDED
         self.proxies.clear()
+
+    def reserves_to_try(self) -> list[int | None]:
+        """The lot's own reserve first, then none and reserves around the price."""
+        around = [] if self.highest is None else [self.highest + d for d in (-1, 0, 1)]
+        return [self.config.reserve, None, *around]
+
+    def actual_outcome(self, timed: bool, reserve: int | None) -> Outcome:
+        if timed:
+            return rules.outcome_of_timed_bidding(
+                self.timed_bids, self.highest, self.leader, reserve
+            )
+        return rules.outcome_without_timed_bidding(
+            len(self.listing_quoters), self.highest, self.leader, reserve
+        )
 
     def next_instant(self) -> datetime:
         candidates = [LISTING_START, LISTING_DEADLINE]
@@ -472,7 +485,7 @@ class ReferenceLot:
         chosen = sorted(members)
         return chosen[index % len(chosen)]
 
-    def apply(self, op: tuple[object, ...]) -> None:
+    def apply(self, op: Op) -> None:
         name, *args = op
         getattr(self, f"op_{name}")(*args)
 
@@ -489,29 +502,51 @@ class ReferenceLot:
 # ---------------------------------------------------------------------------
 
 
-@st.composite
-def lot_configs(draw: st.DrawFn) -> LotConfig:
-    count = draw(st.integers(3, 5))
+def _same(value: T) -> T:
+    return value
+
+
+CAPS = st.one_of(
+    st.none(),
+    st.none().map(_same),
+    st.builds(
+        lambda k, odd: START + k * INC + odd, st.integers(1, 12), st.sampled_from([0, INC // 2])
+    ),
+)
+RESERVES = st.none() | st.builds(
+    lambda k, d: START + k * INC + d, st.integers(0, 4), st.sampled_from([-1, 0, 0, 0, 1])
+)
+
+
+def lot_config(
+    count: int, unqualified: int | None, cap: int | None, reserve: int | None
+) -> LotConfig:
     bidders = BIDDER_IDS[:count]
-    unqualified = draw(st.sampled_from([(), (bidders[-1],), (bidders[1],)]))
-    cap = draw(
-        st.none()
-        | st.builds(
-            lambda k, odd: START + k * INC + odd, st.integers(1, 12), st.sampled_from([0, INC // 2])
-        )
-    )
-    reserve = draw(
-        st.none()
-        | st.builds(
-            lambda k, d: START + k * INC + d, st.integers(0, 6), st.sampled_from([-1, 0, 1])
-        )
-    )
-    return LotConfig(bidders, frozenset(bidders) - frozenset(unqualified), cap, reserve)
+    qualified = frozenset(b for i, b in enumerate(bidders) if i != unqualified)
+    return LotConfig(bidders, qualified, cap, reserve)
+
+
+LOT_CONFIGS = st.builds(
+    lot_config, st.integers(3, 5), st.sampled_from([None, 1, 2]), CAPS, RESERVES
+)
+BUSY_CONFIGS = st.builds(
+    lot_config,
+    st.integers(4, 5),
+    st.sampled_from([None, 2]),
+    st.none() | st.integers(15, 30).map(lambda k: START + k * INC),
+    RESERVES,
+)
+
+
+def operations(name: str, *fields: Sequence[object]) -> st.SearchStrategy[Op]:
+    """Every combination of the fields, drawn in one go (cheaper than a tuple of draws);
+    values repeated in a field are drawn that much more often."""
+    return st.sampled_from([(name, *values) for values in product(*fields)])
 
 
 POOLS = ("any", "qualified_not_leading", "quoters", "joined", *["joined_not_leading"] * 3)
-WHO = st.tuples(st.integers(0, 4), st.sampled_from(POOLS))
-JOINER = st.tuples(st.integers(0, 4), st.sampled_from(["any", "quoters", "waiting", "waiting"]))
+WHO = list(product(range(5), POOLS))
+JOINER = list(product(range(5), ["any", "quoters", "waiting", "waiting"]))
 AMOUNT_KINDS = (
     "below_start",
     "start",
@@ -523,62 +558,143 @@ AMOUNT_KINDS = (
     "at_cap",
     "above_cap",
 )
-QUOTE = st.tuples(
-    st.just("quote"), WHO, st.sampled_from(AMOUNT_KINDS), st.integers(1, 3), st.booleans()
-)
-JOIN = st.tuples(st.just("join"), JOINER)
-PROXY = st.tuples(st.just("proxy"), WHO, st.integers(-1, 6), st.sampled_from([0, 1, -1, INC // 2]))
-CANCEL = st.tuples(st.just("cancel"), WHO)
-SHORT_WAIT = st.tuples(st.just("wait"), st.just("seconds"), st.integers(0, 120), st.booleans())
-LONG_WAIT = st.tuples(st.just("wait"), st.just("hours"), st.integers(0, 30), st.booleans())
-NEAR = st.sampled_from([0, 0, -1, -1_000_000, 1_000_000])  # µs around an instant
-PROBE = st.tuples(st.just("wait"), st.just("next"), NEAR, st.booleans())
-TIMED_WAIT = st.one_of(
-    st.tuples(st.just("wait"), st.just("seconds"), st.integers(0, 310), st.booleans()),
-    st.tuples(st.just("wait"), st.just("seconds"), st.integers(0, 310), st.booleans()),
-    st.tuples(st.just("wait"), st.sampled_from(["next", "next", "countdown"]), NEAR, st.booleans()),
-)
+BOTH = (False, True)
+QUOTE = operations("quote", WHO, AMOUNT_KINDS, range(1, 4), BOTH)
+JOIN = operations("join", JOINER)
+PROXY_WHO = list(product(range(5), ["quoters", "joined", *["joined_not_leading"] * 3]))
+PROXY = operations("proxy", PROXY_WHO, range(-1, 7), [0, 1, -1, INC // 2])
+SOLO_QUOTE = operations("quote", [(0, "qualified")], AMOUNT_KINDS, range(1, 4), BOTH)
+CANCEL = operations("cancel", WHO)
+SHORT_WAIT = operations("wait", ["seconds"], range(121), BOTH)
+LONG_WAIT = operations("wait", ["hours"], range(31), BOTH)
+NEAR = [0, 0, -1, -1_000_000, 1_000_000]  # µs around an instant
+PROBE = operations("wait", ["next"], NEAR, BOTH)
+TIMED_STEP = operations("wait", ["seconds"], [*range(90), 240, 299, 300, 301], BOTH)
+TIMED_JUMP = operations("wait", ["next", "next", "next", "countdown"], NEAR, BOTH)
+COUNTDOWN_PROBE = operations("wait", ["countdown"], NEAR, [False])
 
 
-def wait_for(how: str) -> tuple[object, ...]:
+def wait_for(how: str) -> Op:
     return ("wait", how, 0, True)
 
 
-def mixed(
-    draw: st.DrawFn,
-    main: st.SearchStrategy[tuple[object, ...]],
-    sizes: tuple[int, int],
-    others: st.SearchStrategy[tuple[object, ...]],
-    most_others: int,
-) -> list[tuple[object, ...]]:
-    """Some of the operations a phase is about, with a few others, in random order."""
-    ops = draw(st.lists(main, min_size=sizes[0], max_size=sizes[1]))
-    ops += draw(st.lists(others, max_size=most_others))
-    return list(draw(st.permutations(ops)))
+def weighted(*choices: tuple[int, st.SearchStrategy[T]]) -> st.SearchStrategy[T]:
+    """One of the strategies, each as often as its weight says (`one_of` alone would
+    merge repeated strategies into one branch)."""
+    return st.one_of(*(s.map(_same) for weight, s in choices for _ in range(weight)))
+
+
+BEFORE_LISTING = st.lists(
+    weighted(
+        (1, QUOTE),
+        (1, SHORT_WAIT),
+        (1, operations("wait", ["listing_start"], [-1, -1_000_000], BOTH)),
+    ),
+    max_size=3,
+)
+LISTING_OPS = weighted(
+    (
+        4,
+        st.lists(
+            weighted((8, QUOTE), (1, SHORT_WAIT), (1, LONG_WAIT), (1, JOIN), (1, PROXY)),
+            min_size=3,
+            max_size=10,
+        ),
+    ),
+    (1, st.lists(weighted((3, SOLO_QUOTE), (1, SHORT_WAIT)), min_size=1, max_size=3)),
+)
+AT_LISTING_DEADLINE = st.lists(QUOTE, max_size=2)
+INQUIRY_OPS = weighted(
+    (
+        3,
+        st.lists(
+            weighted((6, JOIN), (1, QUOTE), (1, SHORT_WAIT), (1, PROXY)), min_size=2, max_size=6
+        ),
+    ),
+    (1, st.lists(weighted((1, QUOTE), (1, SHORT_WAIT), (1, PROXY)), max_size=2)),  # no joins
+)
+AT_INQUIRY_END = st.lists(weighted((1, QUOTE), (1, JOIN)), max_size=2)
+TIMED_OPS = st.lists(
+    weighted((6, QUOTE), (5, PROXY), (1, CANCEL), (1, JOIN), (2, TIMED_STEP), (1, TIMED_JUMP)),
+    min_size=2,
+    max_size=24,
+)
+AT_COUNTDOWN = st.lists(QUOTE, max_size=2)
+
+# A busier variant: several rivals quote and all of them join, then mostly proxies.
+RIVAL_QUOTE = operations(
+    "quote",
+    list(product(range(5), ["qualified_not_leading"])),
+    ["minimum", "minimum", "minimum_plus_k"],
+    range(1, 4),
+    [True],
+)
+BUSY_LISTING_OPS = st.lists(RIVAL_QUOTE, min_size=2, max_size=6)
+BUSY_INQUIRY_OPS = st.lists(
+    operations("join", list(product(range(5), ["waiting"]))), min_size=2, max_size=5
+)
+BUSY_TIMED_OPS = st.lists(
+    weighted((4, QUOTE), (6, PROXY), (1, CANCEL), (2, TIMED_STEP), (1, TIMED_JUMP)),
+    min_size=4,
+    max_size=24,
+)
 
 
 @st.composite
-def operation_lists(draw: st.DrawFn) -> list[tuple[object, ...]]:
+def operation_lists(
+    draw: st.DrawFn,
+    listing: st.SearchStrategy[Operations],
+    inquiry: st.SearchStrategy[Operations],
+    timed: st.SearchStrategy[Operations],
+) -> Operations:
     """Random operations, grouped so that most runs live through every phase: a few
     before the listing opens, the listing, probes around its deadline, the inquiry,
-    probes around its end, and timed bidding. Any operation may come in any phase."""
-    ops = draw(st.lists(st.one_of(QUOTE, SHORT_WAIT), max_size=2))
-    ops.append(wait_for("listing_start"))
-    ops += mixed(draw, QUOTE, (2, 8), st.one_of(SHORT_WAIT, LONG_WAIT, JOIN, PROXY), 3)
-    ops.append(draw(PROBE))  # onto or around the listing deadline
-    ops += draw(st.lists(QUOTE, max_size=2))
-    ops.append(wait_for("listing_deadline"))
-    ops += mixed(draw, JOIN, (1, 5), st.one_of(QUOTE, SHORT_WAIT, PROXY), 2)
-    ops.append(draw(PROBE))  # onto or around the end of the inquiry
-    ops += draw(st.lists(st.one_of(QUOTE, JOIN), max_size=2))
-    ops.append(wait_for("inquiry_end"))
-    ops += mixed(
-        draw, st.one_of(QUOTE, QUOTE, PROXY), (2, 16), st.one_of(TIMED_WAIT, CANCEL, JOIN), 8
-    )
-    return ops
+    probes around its end, timed bidding, probes around the end of the countdown.
+    Any operation may come in any phase."""
+    return [
+        *draw(BEFORE_LISTING),
+        wait_for("listing_start"),
+        *draw(listing),
+        draw(PROBE),  # onto or around the listing deadline
+        *draw(AT_LISTING_DEADLINE),
+        wait_for("listing_deadline"),
+        *draw(inquiry),
+        draw(PROBE),  # onto or around the end of the inquiry
+        *draw(AT_INQUIRY_END),
+        wait_for("inquiry_end"),
+        *draw(timed),
+        draw(COUNTDOWN_PROBE),  # onto or around the end of the countdown
+        *draw(AT_COUNTDOWN),
+    ]
 
 
-OPERATIONS = operation_lists()
+ProxyBook = tuple[int, int | None, int | None, dict[int, tuple[int, int]]]
+
+
+@st.composite
+def proxy_books(draw: st.DrawFn) -> ProxyBook:
+    """Highest, leader, cap and proxies (bidder → (maximum, set sequence)) in any state,
+    including ones a lot played step by step never reaches: several proxies of bidders
+    other than the leader able to bid at once (in a lot, every price change runs the
+    proxies, so afterwards only the leader's proxy can have room left)."""
+    highest = START + draw(st.integers(0, 10)) * INC
+    owners = draw(st.lists(st.sampled_from(BIDDER_IDS), unique=True, max_size=5))
+    seqs = draw(st.permutations(range(1, len(owners) + 1)))
+    maxima = [
+        highest + draw(st.integers(-1, 8)) * INC + draw(st.sampled_from([0, 1, -1, INC // 2]))
+        for _ in owners
+    ]
+    leader = draw(st.none() | st.sampled_from(BIDDER_IDS))
+    cap = draw(st.none() | st.integers(0, 12).map(lambda k: highest + k * INC + INC // 2))
+    return highest, leader, cap, dict(zip(owners, zip(maxima, seqs, strict=True), strict=True))
+
+
+Scenario = tuple[LotConfig, Operations]
+SCENARIOS = st.tuples(LOT_CONFIGS, operation_lists(LISTING_OPS, INQUIRY_OPS, TIMED_OPS))
+BUSY_SCENARIOS = st.one_of(
+    SCENARIOS,
+    st.tuples(BUSY_CONFIGS, operation_lists(BUSY_LISTING_OPS, BUSY_INQUIRY_OPS, BUSY_TIMED_OPS)),
+)
 
 auction_property = settings(
     max_examples=200,
@@ -590,9 +706,7 @@ auction_property = settings(
 Check = Callable[[ReferenceLot], None]
 
 
-def run_auction(
-    config: LotConfig, operations: list[tuple[object, ...]], check: Check
-) -> ReferenceLot:
+def run_auction(config: LotConfig, operations: Operations, check: Check) -> ReferenceLot:
     """Play the operations on a lot, checking after every step; then let it be decided."""
     lot = ReferenceLot(config)
     check(lot)
@@ -684,28 +798,40 @@ def check_timed_needs_join(lot: ReferenceLot) -> None:
             assert a.actual == Refusal.NOT_A_PARTICIPANT, a
 
 
+def check_proxy_run(run: ProxyRun, cap: int | None) -> None:
+    maxima = {o.application_id: o.max_fen for o in run.orders}
+    price, leading = run.highest, run.leader
+    for bidder, amount in run.actual:
+        assert bidder in maxima, run
+        assert bidder != leading, run
+        assert amount <= maxima[bidder], run
+        assert cap is None or amount <= cap, run
+        assert amount == price + INC, run
+        price, leading = amount, bidder
+    assert run.actual == run.expected, run
+
+
 def check_proxies(lot: ReferenceLot) -> None:
     """R-26: proxies bid the next minimum, earliest set first, never above their maximum
     (nor the cap); each proxy bid is a valid ordinary bid."""
     for run in lot.proxy_runs:
-        maxima = {o.application_id: o.max_fen for o in run.orders}
-        price = run.highest
-        for bidder, amount in run.actual:
-            assert bidder in maxima, run
-            assert amount <= maxima[bidder], run
-            assert lot.config.cap is None or amount <= lot.config.cap, run
-            assert amount == price + INC, run
-            price = amount
-        assert run.actual == run.expected, run
+        check_proxy_run(run, lot.config.cap)
     for a in lot.attempts:
         if a.by_proxy:
             assert not a.expected, a
+    if lot.status == TIMED and lot.highest is not None:  # no proxy left able to bid
+        wanted = lot.highest + INC
+        if lot.config.cap is None or wanted <= lot.config.cap:
+            for bidder, (maximum, _) in lot.proxies.items():
+                assert bidder == lot.leader or maximum < wanted, (bidder, lot.proxies)
 
 
 def check_outcome(lot: ReferenceLot) -> None:
     """R-22, R-23, R-27: the outcome and the rule that names it."""
     if lot.decision is not None:
         assert lot.decision.actual == lot.decision.expected, lot.decision
+        for reserve, expected, actual in lot.decision.other_reserves:
+            assert actual == expected, (reserve, lot.decision)
 
 
 def check_countdown_restart(lot: ReferenceLot) -> None:
@@ -745,95 +871,87 @@ def check_agreement(lot: ReferenceLot) -> None:
 # Property tests
 # ---------------------------------------------------------------------------
 
-scenarios = given(config=lot_configs(), operations=OPERATIONS)
+scenarios = given(SCENARIOS)
+busy_scenarios = given(BUSY_SCENARIOS)
 
 
 @auction_property
 @scenarios
 def test_r19b_accepted_amounts_strictly_increase_by_at_least_the_increment(
-    config: LotConfig, operations: list[tuple[object, ...]]
+    scenario: Scenario,
 ) -> None:
-    run_auction(config, operations, check_increment)
+    run_auction(*scenario, check_increment)
 
 
 @auction_property
 @scenarios
-def test_r19a_first_quote_not_below_start_price(
-    config: LotConfig, operations: list[tuple[object, ...]]
-) -> None:
-    run_auction(config, operations, check_start_price)
+def test_r19a_first_quote_not_below_start_price(scenario: Scenario) -> None:
+    run_auction(*scenario, check_start_price)
+
+
+@auction_property
+@busy_scenarios
+def test_r19d_leader_never_quotes_twice_in_a_row(scenario: Scenario) -> None:
+    run_auction(*scenario, check_leader_never_twice)
 
 
 @auction_property
 @scenarios
-def test_r19d_leader_never_quotes_twice_in_a_row(
-    config: LotConfig, operations: list[tuple[object, ...]]
-) -> None:
-    run_auction(config, operations, check_leader_never_twice)
+def test_r25c_no_acceptance_at_or_after_a_deadline(scenario: Scenario) -> None:
+    run_auction(*scenario, check_deadlines)
 
 
 @auction_property
 @scenarios
-def test_r25c_no_acceptance_at_or_after_a_deadline(
-    config: LotConfig, operations: list[tuple[object, ...]]
-) -> None:
-    run_auction(config, operations, check_deadlines)
+def test_r21_only_listing_quoters_may_join_timed_bidding(scenario: Scenario) -> None:
+    run_auction(*scenario, check_join_needs_listing_quote)
 
 
 @auction_property
 @scenarios
-def test_r21_only_listing_quoters_may_join_timed_bidding(
-    config: LotConfig, operations: list[tuple[object, ...]]
-) -> None:
-    run_auction(config, operations, check_join_needs_listing_quote)
+def test_r22_not_joined_cannot_bid_in_timed_bidding(scenario: Scenario) -> None:
+    run_auction(*scenario, check_timed_needs_join)
 
 
 @auction_property
-@scenarios
-def test_r22_not_joined_cannot_bid_in_timed_bidding(
-    config: LotConfig, operations: list[tuple[object, ...]]
-) -> None:
-    run_auction(config, operations, check_timed_needs_join)
-
-
-@auction_property
-@scenarios
+@given(scenario=BUSY_SCENARIOS, book=proxy_books())
 def test_r26_proxy_never_bids_above_its_maximum_and_earliest_set_bids_first(
-    config: LotConfig, operations: list[tuple[object, ...]]
+    scenario: Scenario, book: ProxyBook
 ) -> None:
-    run_auction(config, operations, check_proxies)
+    run_auction(*scenario, check_proxies)
+    # the same rule on proxy books in any state, several proxies contending
+    highest, leader, cap, proxies = book
+    orders = tuple(rules.ProxyOrder(b, m, q) for b, (m, q) in proxies.items())
+    placed = rules.proxy_bids(highest, leader, INC, cap, orders)
+    actual = tuple((p.application_id, p.amount_fen) for p in placed)
+    expected = reference_proxy_bids(highest, leader, cap, proxies)
+    check_proxy_run(ProxyRun(TIMED_START, highest, leader, orders, expected, actual), cap)
 
 
 @auction_property
 @scenarios
-def test_r22_r23_r27_outcome_is_the_one_the_regulation_names(
-    config: LotConfig, operations: list[tuple[object, ...]]
-) -> None:
-    run_auction(config, operations, check_outcome)
+def test_r22_r23_r27_outcome_is_the_one_the_regulation_names(scenario: Scenario) -> None:
+    run_auction(*scenario, check_outcome)
 
 
 @auction_property
-@scenarios
+@busy_scenarios
 def test_r25a_each_timed_bid_restarts_the_countdown_at_five_minutes_from_receipt(
-    config: LotConfig, operations: list[tuple[object, ...]]
+    scenario: Scenario,
 ) -> None:
-    run_auction(config, operations, check_countdown_restart)
+    run_auction(*scenario, check_countdown_restart)
+
+
+@auction_property
+@busy_scenarios
+def test_r25b_three_warnings_in_the_last_minute(scenario: Scenario) -> None:
+    run_auction(*scenario, check_warnings)
 
 
 @auction_property
 @scenarios
-def test_r25b_three_warnings_in_the_last_minute(
-    config: LotConfig, operations: list[tuple[object, ...]]
-) -> None:
-    run_auction(config, operations, check_warnings)
-
-
-@auction_property
-@scenarios
-def test_rules_agree_with_the_model_on_every_quote(
-    config: LotConfig, operations: list[tuple[object, ...]]
-) -> None:
-    run_auction(config, operations, check_agreement)
+def test_rules_agree_with_the_model_on_every_quote(scenario: Scenario) -> None:
+    run_auction(*scenario, check_agreement)
 
 
 # ---------------------------------------------------------------------------
@@ -841,7 +959,6 @@ def test_rules_agree_with_the_model_on_every_quote(
 # ---------------------------------------------------------------------------
 
 A, B, C = 101, 102, 103
-TIMED_START = LISTING_DEADLINE + FIVE_MINUTES
 
 
 def timed_standing(highest: int, leader: int, cap: int | None = None) -> rules.Standing:
@@ -919,8 +1036,20 @@ def test_r23_listing_leader_leads_through_the_whole_auction() -> None:
         check(lot)
 
 
-def test_r26_two_proxies_with_equal_maxima_take_turns_in_setting_order() -> None:
+def test_r26_two_proxies_with_equal_maxima_are_decided_by_the_sequence() -> None:
     high = START + 10 * INC
+    for room, winner in ((3, B), (4, C)):
+        same_max = high + room * INC
+        first = rules.ProxyOrder(application_id=B, max_fen=same_max, set_seq=7)
+        second = rules.ProxyOrder(application_id=C, max_fen=same_max, set_seq=9)
+        # A leads; B sets its proxy first and outbids A at once
+        assert rules.proxy_bids(high, A, INC, None, [first]) == [rules.ProxyBid(B, high + INC)]
+        # then C sets the same maximum: C and B take turns until one cannot pay
+        bids = rules.proxy_bids(high + INC, B, INC, None, [second, first])
+        assert [b.amount_fen for b in bids] == [high + k * INC for k in range(2, room + 1)]
+        assert [b.application_id for b in bids] == [C, B, C, B][: room - 1]
+        assert bids[-1] == rules.ProxyBid(winner, same_max)
+    # both able to bid at once (A leads): the earlier-set proxy goes first
     same_max = high + 3 * INC
     first = rules.ProxyOrder(application_id=B, max_fen=same_max, set_seq=7)
     second = rules.ProxyOrder(application_id=C, max_fen=same_max, set_seq=9)
@@ -929,12 +1058,6 @@ def test_r26_two_proxies_with_equal_maxima_take_turns_in_setting_order() -> None
         rules.ProxyBid(C, high + 2 * INC),
         rules.ProxyBid(B, high + 3 * INC),
     ]
-    # one more increment of room: the sequence hands the lot to the later proxy
-    first = rules.ProxyOrder(application_id=B, max_fen=same_max + INC, set_seq=7)
-    second = rules.ProxyOrder(application_id=C, max_fen=same_max + INC, set_seq=9)
-    bids = rules.proxy_bids(high, A, INC, None, [first, second])
-    assert bids[-1] == rules.ProxyBid(C, high + 4 * INC)
-    assert all(b.amount_fen <= same_max + INC for b in bids)
 
 
 def test_r26_proxy_bids_stop_at_the_price_cap() -> None:
