@@ -363,6 +363,7 @@ def running_stack(backend: str, base: Path) -> Iterator[Stack]:
     settings = Settings(
         publish_targets=json.dumps(targets),
         publish_retry_seconds=0.05,
+        login_rate_per_minute=1_000_000,
         data_dir=base,
         database_url=url,
         clock="simulated",

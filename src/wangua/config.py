@@ -27,6 +27,8 @@ class Settings(BaseSettings):
     deposit_account_no: str = "1818 0000 0000 0000 001"
     proxy_max_steps: int = 1000
     reserve_key_dir: Path | None = None
+    crl_dir: Path | None = None
+    trusted_proxies: str = ""
     publish_targets: str = ""
     publish_retry_seconds: float = Field(default=5.0, gt=0)
     argon2_time_cost: int = Field(default=3, ge=1)
@@ -47,6 +49,10 @@ class Settings(BaseSettings):
     @property
     def resolved_reserve_key_dir(self) -> Path:
         return self.reserve_key_dir or self.data_dir / "keys"
+
+    @property
+    def resolved_crl_dir(self) -> Path:
+        return self.crl_dir or self.data_dir / "crl"
 
     @property
     def trust_anchor_paths(self) -> list[Path]:

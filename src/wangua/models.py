@@ -8,7 +8,14 @@ from wangua.bidding.models import InquiryAnswer, Proxy, Quote, Result
 from wangua.db import Base
 from wangua.deposits.models import Payment
 from wangua.documents.models import Document
-from wangua.identity.models import AccessToken, LoginNonce, Party, User
+from wangua.identity.models import (
+    AccessToken,
+    AccountRequest,
+    LoginNonce,
+    Party,
+    Revocation,
+    User,
+)
 from wangua.kit.clock import ClockState
 from wangua.live.models import LotEvent
 from wangua.lots.models import Grantor, Lot
@@ -20,6 +27,7 @@ from wangua.suspension.models import Approval, Suspension
 
 __all__ = [
     "AccessToken",
+    "AccountRequest",
     "Application",
     "Approval",
     "AuditEntry",
@@ -41,6 +49,7 @@ __all__ = [
     "Publication",
     "Quote",
     "Result",
+    "Revocation",
     "SealedReserveRow",
     "ServingSession",
     "Supplement",

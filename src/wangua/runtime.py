@@ -18,8 +18,9 @@ from sqlalchemy.orm import Session
 
 from wangua.config import Settings
 from wangua.db import Database
-from wangua.identity.certificates import load_trust_anchors
 from wangua.identity.passwords import configure_password_hashing
+from wangua.identity.ratelimit import SourceLimiter
+from wangua.identity.trust import Trust
 from wangua.kit.clock import SimulatedClock, SystemClock, make_clock
 from wangua.live.broadcaster import Broadcaster, LocalBroadcaster
 from wangua.publishing.targets import Target, parse_targets
@@ -73,15 +74,17 @@ class Runtime:
         self.broadcaster: Broadcaster = broadcaster or LocalBroadcaster()
         self.sealing_key = SealingKey(settings.resolved_reserve_key_dir)
         self.publish_targets = parse_targets(settings.publish_targets)
-        self._anchors: list[x509.Certificate] | None = None
+        self.trust = Trust(settings.trust_anchor_paths, settings.resolved_crl_dir)
+        self.login_limiter = SourceLimiter()
+        self.trusted_proxies = frozenset(
+            p.strip() for p in settings.trusted_proxies.split(",") if p.strip()
+        )
         self.on_timers_changed: Callable[[], None] = lambda: None
         self.advance_lock = threading.Lock()
 
     @property
     def trust_anchors(self) -> list[x509.Certificate]:
-        if self._anchors is None:
-            self._anchors = load_trust_anchors(self.settings.trust_anchor_paths)
-        return self._anchors
+        return self.trust.anchors
 
     @contextmanager
     def work(self, actor: Actor = SYSTEM) -> Iterator[Work]:

@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from wangua.identity.ratelimit import client_address
 from wangua.identity.service import actor_for_token
 from wangua.kit.problems import Problem, forbidden, unauthenticated
 from wangua.runtime import Actor, Runtime
@@ -62,12 +63,22 @@ def role(*roles: str) -> Callable[[Actor], Actor]:
     return check
 
 
+def login_rate(request: Request, rt: RuntimeDep) -> None:
+    """R-34: attempts per source address per minute (WANGUA_LOGIN_RATE_PER_MINUTE)."""
+    address = client_address(request, rt.trusted_proxies)
+    rt.login_limiter.hit(address, rt.settings.login_rate_per_minute)
+
+
+RateLimited = Depends(login_rate)
 OptionalActor = Annotated[Actor | None, Depends(optional_actor)]
 CurrentActor = Annotated[Actor, Depends(current_actor)]
 
 
 def problem_response(problem: Problem) -> JSONResponse:
-    return JSONResponse(problem.body(), status_code=problem.status, media_type=PROBLEM_JSON)
+    response = JSONResponse(problem.body(), status_code=problem.status, media_type=PROBLEM_JSON)
+    if "retry_after" in problem.extra:
+        response.headers["Retry-After"] = str(problem.extra["retry_after"])
+    return response
 
 
 def install_problem_handlers(app: FastAPI) -> None:

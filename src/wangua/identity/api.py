@@ -7,13 +7,13 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, Field
 
-from wangua.identity import service
+from wangua.identity import accounts, service
 from wangua.identity.certificates import CertificateRejected
 from wangua.identity.models import User
 from wangua.kit.problems import Problem, not_found
 from wangua.kit.times import rfc3339
 from wangua.runtime import SYSTEM, Actor
-from wangua.web import CurrentActor, RuntimeDep, role
+from wangua.web import CurrentActor, RateLimited, RuntimeDep, role
 
 router = APIRouter(prefix="/api/v1", tags=["identity"])
 
@@ -66,7 +66,7 @@ def challenge(rt: RuntimeDep) -> dict[str, Any]:
     return {"nonce": nonce.nonce, "expires_at": rfc3339(nonce.expires_at)}
 
 
-@router.post("/auth/login")
+@router.post("/auth/login", dependencies=[RateLimited])
 def login(body: LoginBody, rt: RuntimeDep) -> dict[str, Any]:
     """R-12a: certificate proof plus password; 401 BAD_CREDENTIALS never says which factor."""
     with rt.work(SYSTEM) as work:
@@ -75,7 +75,7 @@ def login(body: LoginBody, rt: RuntimeDep) -> dict[str, Any]:
             body.username,
             body.password,
             body.proof(),
-            rt.trust_anchors,
+            rt.trust,
             rt.settings.token_hours,
         )
     if outcome.problem is not None:
@@ -105,12 +105,12 @@ def me(rt: RuntimeDep, actor: CurrentActor) -> dict[str, Any]:
         return service.me_view(session, user)
 
 
-@router.post("/register", status_code=201)
+@router.post("/register", status_code=201, dependencies=[RateLimited])
 def register(body: RegisterBody, rt: RuntimeDep) -> dict[str, Any]:
     """Self-registration of a bidder, with the same certificate proof as login."""
     with rt.work(SYSTEM) as work:
         try:
-            service.verify_proof(work, body.proof(), rt.trust_anchors)
+            service.verify_proof(work, body.proof(), rt.trust)
         except CertificateRejected:
             refused = True
         else:
@@ -150,3 +150,58 @@ def create_user(
             party=body.party.model_dump() if body.party else None,
         )
         return {**_user_json(user), "grantor": user.grantor}
+
+
+class AccountRequestBody(ProofBody):
+    username: str = Field(min_length=1, max_length=64)
+
+
+Staff = Annotated[Actor, Depends(role("staff"))]
+
+
+@router.post("/me/certificate/report-loss")
+def report_loss(rt: RuntimeDep, actor: CurrentActor) -> dict[str, Any]:
+    """R-12b: revoke the caller's certificate at once; every session of the account ends."""
+    assert actor.user_id is not None
+    with rt.work(actor) as work:
+        revocation = accounts.report_loss(work, actor.user_id)
+        return {"serial": revocation.serial, "revoked_at": rfc3339(revocation.revoked_at)}
+
+
+@router.post("/me/unlock-request", status_code=202, dependencies=[RateLimited])
+def unlock_request(body: AccountRequestBody, rt: RuntimeDep) -> dict[str, Any]:
+    """R-34: the certificate proof as in login, no password; staff decide."""
+    with rt.work(SYSTEM) as work:
+        request = accounts.request_unlock(work, body.username, body.proof(), rt.trust)
+        return {"id": request.id, "kind": request.kind, "status": "pending"}
+
+
+@router.post("/certificate/rebind-request", status_code=202, dependencies=[RateLimited])
+def rebind_request(body: AccountRequestBody, rt: RuntimeDep) -> dict[str, Any]:
+    """R-12b: after reporting a loss, prove possession of the new certificate; staff bind it
+    after checking identity in person."""
+    with rt.work(SYSTEM) as work:
+        request = accounts.request_rebind(work, body.username, body.proof(), rt.trust)
+        return {"id": request.id, "kind": request.kind, "status": "pending"}
+
+
+@router.get("/admin/account-requests")
+def account_requests(rt: RuntimeDep, actor: Staff) -> list[dict[str, Any]]:
+    with rt.read() as session:
+        return accounts.pending_requests(session)
+
+
+@router.post("/admin/users/{user_id}/unlock")
+def approve_unlock(user_id: int, rt: RuntimeDep, actor: Staff) -> dict[str, Any]:
+    """R-34: lift the lock on a certificate-verified request."""
+    with rt.work(actor) as work:
+        user = accounts.approve_unlock(work, user_id)
+        return {**_user_json(user), "locked": False}
+
+
+@router.post("/admin/users/{user_id}/certificate")
+def approve_rebind(user_id: int, rt: RuntimeDep, actor: Staff) -> dict[str, Any]:
+    """R-12b: bind the new certificate the holder proved possession of."""
+    with rt.work(actor) as work:
+        user = accounts.approve_rebind(work, user_id)
+        return {**_user_json(user), "cert_serial": user.cert_serial}

@@ -73,3 +73,32 @@ def party_view(party: Party | None) -> dict[str, Any] | None:
         "id_no": party.id_no,
         "domestic": party.domestic,
     }
+
+
+class Revocation(Base):
+    """The platform's own revocation list: certificates reported lost (R-12b)."""
+
+    __tablename__ = "certificate_revocations"
+
+    fingerprint: Mapped[str] = mapped_column(String(64), primary_key=True)
+    serial: Mapped[str] = mapped_column(String(64))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    revoked_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    reason: Mapped[str] = mapped_column(String(40))
+
+
+class AccountRequest(Base):
+    """A certificate-proven request that staff decide: unlock (R-34) or bind a new
+    certificate after a loss (R-12b)."""
+
+    __tablename__ = "account_requests"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    cert_pem: Mapped[str] = mapped_column(Text)
+    cert_fingerprint: Mapped[str] = mapped_column(String(64))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    approved: Mapped[bool | None] = mapped_column(Boolean)

@@ -18,8 +18,9 @@ from sqlalchemy.orm import Session
 
 from wangua.audit.service import record
 from wangua.identity import certificates
-from wangua.identity.models import AccessToken, LoginNonce, Party, User
+from wangua.identity.models import AccessToken, LoginNonce, Party, Revocation, User
 from wangua.identity.passwords import hash_password, password_matches
+from wangua.identity.trust import Trust
 from wangua.kit import ids
 from wangua.kit.problems import Problem
 from wangua.kit.times import SHANGHAI, wall_now
@@ -54,9 +55,10 @@ class Proof:
     signature: str
 
 
-def verify_proof(work: Work, proof: Proof, anchors: list[x509.Certificate]) -> x509.Certificate:
+def verify_proof(work: Work, proof: Proof, trust: Trust) -> x509.Certificate:
     """R-12a: a fresh single-use nonce, signed by the key of a certificate that chains to
-    a trust anchor and is valid now."""
+    a trust anchor, is valid now, fits for client use, and is revoked neither by a CRL
+    nor by a reported loss (R-12b)."""
     now = wall_now()
     nonce = work.session.scalars(
         select(LoginNonce).where(LoginNonce.nonce == proof.nonce).with_for_update()
@@ -64,7 +66,9 @@ def verify_proof(work: Work, proof: Proof, anchors: list[x509.Certificate]) -> x
     if nonce is None or nonce.used_at is not None or nonce.expires_at <= now:
         raise certificates.CertificateRejected("stale_nonce")
     nonce.used_at = now
-    cert = certificates.verify_certificate(proof.certificate_pem, anchors, now)
+    cert = trust.check(proof.certificate_pem, now)
+    if work.session.get(Revocation, certificates.fingerprint(cert)) is not None:
+        raise certificates.CertificateRejected("revoked", "reported lost")
     certificates.verify_possession(cert, proof.nonce, proof.signature)
     return cert
 
@@ -84,11 +88,11 @@ def login(
     username: str,
     password: str,
     proof: Proof,
-    anchors: list[x509.Certificate],
+    trust: Trust,
     token_hours: int,
 ) -> LoginOutcome:
     try:
-        cert = verify_proof(work, proof, anchors)
+        cert = verify_proof(work, proof, trust)
     except certificates.CertificateRejected as rejected:
         record(
             work,
