@@ -57,10 +57,14 @@ class Work:
     publish_targets: list[Target] = field(default_factory=list)
     touched_lots: set[int] = field(default_factory=set)
     timers_changed: bool = False
+    _now: datetime | None = None
 
     def now(self) -> datetime:
-        """R-18: the server's time, read inside the transaction."""
-        return self.clock.now(self.session)
+        """R-18: the server's time, read once inside the transaction (after its locks, at
+        the first call) and the same for everything the transaction records."""
+        if self._now is None:
+            self._now = self.clock.now(self.session)
+        return self._now
 
 
 class Runtime:

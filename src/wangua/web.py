@@ -12,7 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from wangua.identity.ratelimit import client_address
 from wangua.identity.service import actor_for_token
-from wangua.kit.problems import Problem, forbidden, unauthenticated
+from wangua.kit.problems import Problem, unauthenticated
 from wangua.runtime import Actor, Runtime
 
 PROBLEM_JSON = "application/problem+json"
@@ -45,7 +45,8 @@ def current_actor(actor: Annotated[Actor | None, Depends(optional_actor)]) -> Ac
 
 
 def role(*roles: str) -> Callable[[Actor], Actor]:
-    """A dependency that admits callers holding one of `roles`, acting in that role."""
+    """A dependency that admits callers holding one of `roles`, acting in that role.
+    The roles are kept on the dependency so the route table can be audited."""
 
     def check(actor: Annotated[Actor, Depends(current_actor)]) -> Actor:
         for name in roles:
@@ -58,8 +59,9 @@ def role(*roles: str) -> Callable[[Actor], Actor]:
                     actor.grantor,
                     actor.roles,
                 )
-        raise forbidden(f"需要以下角色之一:{'、'.join(roles)}")
+        raise Problem(403, "ROLE_NOT_ALLOWED", "无权操作", f"需要以下角色之一:{'、'.join(roles)}")
 
+    check.allowed_roles = roles  # type: ignore[attr-defined]
     return check
 
 
