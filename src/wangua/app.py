@@ -16,14 +16,20 @@ from wangua import __version__
 from wangua.announcements.api import router as announcements_router
 from wangua.applications.api import router as applications_router
 from wangua.availability.runner import Heartbeat
+from wangua.backups.runner import RecordKeeper
 from wangua.bidding import lifecycle  # noqa: F401  (registers the timer handlers)
 from wangua.bidding.api import router as bidding_router
+from wangua.confidentiality.api import router as confidentiality_router
 from wangua.config import Settings
 from wangua.deposits.api import router as deposits_router
+from wangua.deposits.finance_api import router as deposit_finance_router
 from wangua.documents.api import router as documents_router
 from wangua.identity.api import router as identity_router
 from wangua.live.api import router as live_router
 from wangua.lots.api import router as lots_router
+from wangua.monitoring.logging import RequestLogMiddleware, configure_logging
+from wangua.monitoring.metrics import MetricsMiddleware
+from wangua.monitoring.state import metrics_router
 from wangua.pricing.api import router as pricing_router
 from wangua.publishing.api import router as publishing_router
 from wangua.publishing.runner import DeliveryWorker
@@ -42,6 +48,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        configure_logging(rt.settings.log_format)
         rt.broadcaster.bind(asyncio.get_running_loop())
         heartbeat = Heartbeat(rt)
         await heartbeat.start()
@@ -50,9 +57,12 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
             scheduler.start()
         deliveries = DeliveryWorker(rt)
         deliveries.start()
+        keeper = RecordKeeper(rt)
+        keeper.start()
         try:
             yield
         finally:
+            await keeper.stop()
             await deliveries.stop()
             if scheduler is not None:
                 await scheduler.stop()
@@ -68,12 +78,16 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     )
     app.state.runtime = rt
     install_problem_handlers(app)
+    app.add_middleware(MetricsMiddleware)
+    app.add_middleware(RequestLogMiddleware)
+    app.include_router(metrics_router(rt))
     for router in (
         identity_router,
         clock_router,
         lots_router,
         applications_router,
         deposits_router,
+        deposit_finance_router,
         bidding_router,
         live_router,
         reserve_router,
@@ -83,6 +97,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         publishing_router,
         pricing_router,
         results_router,
+        confidentiality_router,
     ):
         app.include_router(router)
 

@@ -2,11 +2,12 @@
 
 from wangua.announcements.models import Supplement
 from wangua.applications.models import Application
-from wangua.audit.models import AuditEntry, AuditStream
+from wangua.audit.models import AuditCheckpoint, AuditEntry, AuditStream
 from wangua.availability.models import Outage, ServingSession
 from wangua.bidding.models import InquiryAnswer, Proxy, Quote, Result
+from wangua.confidentiality.models import BreakGlass
 from wangua.db import Base
-from wangua.deposits.models import Payment
+from wangua.deposits.models import DepositAccount, Guarantee, Payment, Refund, WorkdaySchedule
 from wangua.documents.models import Document
 from wangua.identity.models import (
     AccessToken,
@@ -30,13 +31,17 @@ __all__ = [
     "AccountRequest",
     "Application",
     "Approval",
+    "AuditCheckpoint",
     "AuditEntry",
     "AuditStream",
     "Base",
+    "BreakGlass",
     "ClockState",
     "Delivery",
+    "DepositAccount",
     "Document",
     "Grantor",
+    "Guarantee",
     "InquiryAnswer",
     "LoginNonce",
     "Lot",
@@ -48,6 +53,7 @@ __all__ = [
     "Proxy",
     "Publication",
     "Quote",
+    "Refund",
     "Result",
     "Revocation",
     "SealedReserveRow",
@@ -56,4 +62,5 @@ __all__ = [
     "Suspension",
     "Timer",
     "User",
+    "WorkdaySchedule",
 ]

@@ -72,6 +72,9 @@ POLICY: dict[tuple[str, str], str | frozenset[str]] = {
     ("GET", "/api/v1/lots/{lot_id}/price"): roles("staff", "grantor", "supervisor"),
     ("POST", "/api/v1/lots/{lot_id}/void"): roles("staff"),
     ("POST", "/api/v1/lots/{lot_id}/relist"): roles("staff"),
+    ("GET", "/api/v1/lots/{lot_id}/bidders"): roles("staff"),
+    ("POST", "/api/v1/lots/{lot_id}/identity-access"): roles("staff"),
+    ("POST", "/api/v1/identity-access/{request_id}/approve"): roles("supervisor"),
     ("GET", "/healthz"): PUBLIC,
 }
 ENDS_A_SESSION = {("POST", "/api/v1/auth/logout"), ("POST", "/api/v1/me/certificate/report-loss")}
