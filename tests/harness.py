@@ -156,6 +156,8 @@ class Stack:
     ca_dir: Path
     work_dir: Path
     admin: Account | None = None
+    cosigner: Account | None = None
+    """A supervisor who co-signs the administrator's requests while listings run (R-32b)."""
     receiver: Receiver | None = None
     clients: list[httpx.Client] = field(default_factory=list)
 
@@ -213,7 +215,8 @@ class Stack:
         }
         if grantor:
             body["grantor"] = grantor
-        response = self.admin.http.post("/api/v1/admin/users", json=body)
+        cosigned = {"X-Cosigner-Token": self.cosigner.token} if self.cosigner else {}
+        response = self.admin.http.post("/api/v1/admin/users", json=body, headers=cosigned)
         assert response.status_code == 201, response.text
         return self.login(account)
 
@@ -391,6 +394,7 @@ def running_stack(backend: str, base: Path) -> Iterator[Stack]:
         with ServerThread(create_app(runtime=runtime)) as server:
             stack = Stack(backend, server.url, runtime, ca_dir, base, receiver=receiver)
             stack.admin = stack.login(Account("admin", "admin password", admin_key, admin_cert))
+            stack.cosigner = stack.account("supervisor")
             try:
                 yield stack
             finally:

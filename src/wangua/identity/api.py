@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Header, Request, Response
 from pydantic import BaseModel, Field
 
 from wangua.identity import accounts, service
@@ -12,6 +12,7 @@ from wangua.identity.certificates import CertificateRejected
 from wangua.identity.models import User
 from wangua.kit.problems import Problem, not_found
 from wangua.kit.times import rfc3339
+from wangua.oversight.cosignature import cosigner, record_cosignature
 from wangua.runtime import SYSTEM, Actor
 from wangua.web import CurrentActor, RateLimited, RuntimeDep, role
 
@@ -132,13 +133,18 @@ def register(body: RegisterBody, rt: RuntimeDep) -> dict[str, Any]:
 
 @router.post("/admin/users", status_code=201)
 def create_user(
-    body: UserBody, rt: RuntimeDep, actor: Annotated[Actor, Depends(role("admin"))]
+    body: UserBody,
+    rt: RuntimeDep,
+    actor: Annotated[Actor, Depends(role("admin"))],
+    x_cosigner_token: Annotated[str | None, Header()] = None,
 ) -> dict[str, Any]:
-    """An administrator creates an account of any role, bound to its certificate."""
+    """An administrator creates an account of any role, bound to its certificate; while a
+    listing runs, with a supervisor's co-signature (`X-Cosigner-Token`, R-32b)."""
     roles = body.roles or ([body.role] if body.role else [])
     if not roles:
         raise Problem(422, "UNKNOWN_ROLE", "缺少角色")
     with rt.work(actor) as work:
+        record_cosignature(work, cosigner(work.session, actor, x_cosigner_token), "user.create")
         user = service.create_user(
             work,
             username=body.username,

@@ -1,0 +1,95 @@
+"""R-32b: while a listing runs, an administrator acts only with a supervisor beside them.
+
+The co-signature is the supervisor's own signed-in session, presented with the
+administrator's request in `X-Cosigner-Token` (the supervisor logs in with
+certificate and password at the administrator's side). Both identities go into
+the audit record. Outside a listing, administrators act alone, recorded as usual.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from wangua.audit.service import record
+from wangua.identity import certificates
+from wangua.identity.models import User
+from wangua.identity.service import actor_for_token, actor_of
+from wangua.identity.trust import Trust
+from wangua.kit.problems import Problem
+from wangua.kit.times import wall_now
+from wangua.lots.models import Lot
+from wangua.runtime import Actor, Work
+
+ACTIVE = ("listing", "inquiry", "timed_bidding")
+
+
+def listing_running(session: Session) -> bool:
+    return session.scalar(select(Lot.id).where(Lot.status.in_(ACTIVE)).limit(1)) is not None
+
+
+def cosigner(session: Session, admin: Actor, token: str | None) -> Actor | None:
+    """The supervisor co-signing `admin`'s action, or None when no listing runs."""
+    if not listing_running(session):
+        return None
+    supervisor = actor_for_token(session, token) if token else None
+    if (
+        supervisor is None
+        or "supervisor" not in supervisor.roles
+        or supervisor.user_id == admin.user_id
+    ):
+        raise Problem(
+            403,
+            "COSIGNATURE_REQUIRED",
+            "须经监督人员会签",
+            "挂牌报价期间管理员操作须由监督人员监督:请在 X-Cosigner-Token 中提供监督人员的登录令牌",
+        )
+    return supervisor
+
+
+def cosigner_by_certificate(
+    session: Session, trust: Trust, cert_pem: str | None, key_pem: bytes | None
+) -> Actor | None:
+    """The command line's co-signature: the supervisor's certificate and key, present at the
+    console, prove a supervisor account signs (when no listing runs, none is needed)."""
+    if not listing_running(session):
+        return None
+    refused = Problem(
+        403,
+        "COSIGNATURE_REQUIRED",
+        "须经监督人员会签",
+        "挂牌报价期间管理员操作须由监督人员监督:请提供监督人员的证书和私钥",
+    )
+    if cert_pem is None or key_pem is None:
+        raise refused
+    try:
+        cert = trust.check(cert_pem, wall_now())
+        challenge = secrets.token_urlsafe(16)
+        certificates.verify_possession(
+            cert, challenge, certificates.sign_message(key_pem, challenge)
+        )
+    except (certificates.CertificateRejected, ValueError, TypeError):
+        raise refused from None
+    user = session.scalars(
+        select(User).where(User.cert_fingerprint == certificates.fingerprint(cert))
+    ).one_or_none()
+    if user is None or "supervisor" not in user.roles:
+        raise refused
+    return actor_of(user)
+
+
+def record_cosignature(work: Work, supervisor: Actor | None, action: str) -> None:
+    if supervisor is not None:
+        record(
+            work,
+            "admin.cosigned",
+            object_type="user",
+            object_id=supervisor.user_id,
+            data={
+                "action": action,
+                "supervisor": supervisor.username,
+                "supervisor_cert_serial": supervisor.cert_serial,
+            },
+        )
