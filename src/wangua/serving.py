@@ -9,6 +9,7 @@ from sqlalchemy import create_engine, text
 
 from wangua.config import Settings
 from wangua.db import normalise_url
+from wangua.identity.client_certs import ClientCertificateProtocol
 from wangua.migrations import upgrade
 
 MIGRATION_LOCK = 7_316_842  # pg_advisory_lock key: one process migrates at a time
@@ -44,6 +45,7 @@ def run(
 
     config = uvicorn.Config(
         create_app(settings),
+        http=ClientCertificateProtocol if tls_client_ca else "auto",
         host=host,
         port=port,
         ssl_certfile=tls_cert,
@@ -55,6 +57,7 @@ def run(
         timeout_graceful_shutdown=5,
     )
     config.load()
-    if config.ssl is not None:
-        config.ssl.minimum_version = ssl.TLSVersion.TLSv1_2
+    if config.ssl is not None:  # TLS 1.2 and newer, forward-secret AEAD suites only
+        config.ssl.minimum_version = ssl.TLSVersion.TLSv1_2
+        config.ssl.set_ciphers("ECDHE+AESGCM:ECDHE+CHACHA20")
     uvicorn.Server(config).run()

@@ -179,3 +179,26 @@ def test_r12a_a_certificate_not_made_for_client_use_is_refused(stack: Stack) -> 
     }
     response = stack.anonymous().post("/api/v1/register", json=body)
     assert response.status_code == 401 and response.json()["code"] == "BAD_CREDENTIALS"
+
+
+def test_r12a_a_client_certificate_forwarded_by_a_trusted_proxy_logs_in(stack: Stack) -> None:
+    from urllib.parse import quote
+
+    bidder = stack.bidder()
+    headers = {
+        "X-SSL-Client-Verify": "SUCCESS",
+        "X-SSL-Client-Cert": quote(bidder.cert_path.read_text()),
+    }
+    body = {"username": bidder.username, "password": bidder.password}
+    untrusted = stack.anonymous().post("/api/v1/auth/login", json=body, headers=headers)
+    assert untrusted.status_code == 401  # 127.0.0.1 is not a trusted proxy yet
+    stack.runtime.trusted_proxies = frozenset({"127.0.0.1"})
+    try:
+        forwarded = stack.anonymous().post("/api/v1/auth/login", json=body, headers=headers)
+        assert forwarded.status_code == 200, forwarded.text
+        unverified = stack.anonymous().post(
+            "/api/v1/auth/login", json=body, headers={**headers, "X-SSL-Client-Verify": "FAILED:x"}
+        )
+        assert unverified.status_code == 401
+    finally:
+        stack.runtime.trusted_proxies = frozenset()

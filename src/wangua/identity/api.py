@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from wangua.identity import accounts, service
 from wangua.identity.certificates import CertificateRejected
+from wangua.identity.client_certs import presented_certificate
 from wangua.identity.models import User
 from wangua.kit.problems import Problem, not_found
 from wangua.kit.times import rfc3339
@@ -28,9 +29,15 @@ class ProofBody(BaseModel):
         return service.Proof(self.certificate, self.nonce, self.signature)
 
 
-class LoginBody(ProofBody):
+class LoginBody(BaseModel):
+    """Certificate proof by signed nonce; or, over a TLS connection that presented a client
+    certificate, no proof fields at all."""
+
     username: str = Field(min_length=1, max_length=64)
     password: str = Field(min_length=1, max_length=256)
+    certificate: str | None = None
+    nonce: str | None = None
+    signature: str | None = None
 
 
 class PartyBody(BaseModel):
@@ -41,7 +48,9 @@ class PartyBody(BaseModel):
     domestic: bool = True
 
 
-class RegisterBody(LoginBody):
+class RegisterBody(ProofBody):
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=256)
     party: PartyBody
 
 
@@ -68,16 +77,18 @@ def challenge(rt: RuntimeDep) -> dict[str, Any]:
 
 
 @router.post("/auth/login", dependencies=[RateLimited])
-def login(body: LoginBody, rt: RuntimeDep) -> dict[str, Any]:
+def login(body: LoginBody, request: Request, rt: RuntimeDep) -> dict[str, Any]:
     """R-12a: certificate proof plus password; 401 BAD_CREDENTIALS never says which factor."""
+    proof: service.Proof | str | None
+    if body.certificate is not None and body.nonce is not None and body.signature is not None:
+        proof = service.Proof(body.certificate, body.nonce, body.signature)
+    else:
+        proof = presented_certificate(request, rt.trusted_proxies)
+    if proof is None:
+        raise service.bad_credentials()
     with rt.work(SYSTEM) as work:
         outcome = service.login(
-            work,
-            body.username,
-            body.password,
-            body.proof(),
-            rt.trust,
-            rt.settings.token_hours,
+            work, body.username, body.password, proof, rt.trust, rt.settings.token_hours
         )
     if outcome.problem is not None:
         raise outcome.problem

@@ -83,16 +83,29 @@ class LoginOutcome:
     expires_at: datetime | None = None
 
 
+def verify_presented(work: Work, pem: str, trust: Trust) -> x509.Certificate:
+    """R-12a over TLS: the handshake already proved possession of the key; the certificate
+    must still be trusted, valid, fit for client use and not revoked."""
+    cert = trust.check(pem, wall_now())
+    if work.session.get(Revocation, certificates.fingerprint(cert)) is not None:
+        raise certificates.CertificateRejected("revoked", "reported lost")
+    return cert
+
+
 def login(
     work: Work,
     username: str,
     password: str,
-    proof: Proof,
+    proof: Proof | str,
     trust: Trust,
     token_hours: int,
 ) -> LoginOutcome:
+    """`proof` is a signed nonce, or the PEM of a certificate presented in the TLS handshake."""
     try:
-        cert = verify_proof(work, proof, trust)
+        if isinstance(proof, Proof):
+            cert = verify_proof(work, proof, trust)
+        else:
+            cert = verify_presented(work, proof, trust)
     except certificates.CertificateRejected as rejected:
         record(
             work,
