@@ -1,0 +1,1 @@
+"""`wangua demo`: a realistic, live demonstration on an embedded SQLite database."""

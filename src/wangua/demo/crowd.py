@@ -22,7 +22,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -31,9 +31,9 @@ import httpx
 
 from wangua.demo.data import CROWD
 from wangua.demo.seed import DemoAccount, DemoInfo
-from wangua.demo.texts import STATUS_NAMES, beijing, wan
+from wangua.demo.texts import STATUS_NAMES, wan
 from wangua.identity.certificates import sign_message
-from wangua.kit.times import wall_now
+from wangua.kit.times import SHANGHAI, wall_now
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +61,7 @@ class Member:
 
     account: DemoAccount
     http: httpx.Client
-    numbers: dict[int, str] = field(default_factory=dict)
+    numbers: dict[int, str]
 
     @property
     def name(self) -> str:
@@ -78,6 +78,7 @@ class Crowd:
         self.live_id = info.live.id
         self.listing_ids = [lot.id for lot in info.lots if lot.status == "listing"]
         self.members: list[Member] = []
+        self.inquiry_answered = False
         self.joined: list[Member] = []
         self.proxy_holder: Member | None = None
         self.listing_left = LISTING_QUOTES
@@ -123,9 +124,19 @@ class Crowd:
 
     def _log_in(self) -> None:
         for username in CROWD:
-            account = self.info.account(username)
-            http = httpx.Client(base_url=self.base_url, timeout=HTTP_TIMEOUT)
-            self.members.append(Member(account, http))
+            try:
+                self.members.append(self._member(username))
+            except (httpx.HTTPError, KeyError, ValueError) as exc:
+                log.warning(
+                    "模拟竞买人 %s 登录失败(%s: %s),不参加", username, type(exc).__name__, exc
+                )
+        log.info("模拟竞买人已登录:%s", "、".join(m.name for m in self.members))
+
+    def _member(self, username: str) -> Member:
+        """Log in like any bidder: the certificate's key signs a fresh nonce, plus the password."""
+        account = self.info.account(username)
+        http = httpx.Client(base_url=self.base_url, timeout=HTTP_TIMEOUT)
+        try:
             nonce = http.post("/api/v1/auth/challenge").json()["nonce"]
             body = {
                 "username": account.username,
@@ -138,11 +149,11 @@ class Crowd:
             response.raise_for_status()
             http.headers["Authorization"] = f"Bearer {response.json()['token']}"
             applications = http.get("/api/v1/me/applications").json()
-            member = self.members[-1]
-            member.numbers = {
-                a["lot_id"]: a["bidder_number"] for a in applications if a["bidder_number"]
-            }
-        log.info("模拟竞买人已登录:%s", "、".join(m.name for m in self.members))
+        except BaseException:
+            http.close()
+            raise
+        numbers = {a["lot_id"]: a["bidder_number"] for a in applications if a["bidder_number"]}
+        return Member(account, http, numbers)
 
     def _play(self) -> None:
         """Run the strands until each is finished, the time limit passes, or we are stopped."""
@@ -181,12 +192,6 @@ class Crowd:
             return Decimal(lot["start_price"]) + (steps - 1) * increment
         return Decimal(lot["current_price"]) + steps * increment
 
-    def _outbid(self, lot: dict[str, Any], among: list[Member]) -> list[Member]:
-        """The members in `among` qualified for the lot that do not lead it."""
-        return [
-            m for m in among if lot["id"] in m.numbers and m.numbers[lot["id"]] != lot["leader"]
-        ]
-
     # -- listing quotes -------------------------------------------------------------
     def _listing_turn(self) -> float | None:
         if self.listing_left <= 0 or not self.listing_ids:
@@ -201,9 +206,9 @@ class Crowd:
         if lot["status"] != "listing":
             self.listing_ids.remove(lot_id)
             return 1.0
-        candidates = self._outbid(lot, self.members)
+        self.listing_left -= 1
+        candidates = _not_leading(lot, self.members)
         if candidates:
-            self.listing_left -= 1
             member = self.rng.choice(candidates)
             self._quote(member, lot, self._price(lot, self.rng.choice((1, 1, 1, 2, 3))))
         return self.rng.uniform(12, 30)
@@ -244,7 +249,8 @@ class Crowd:
         if status == "listing":
             return max(2.0, _seconds_until(_time(lot["listing_end"])) + 2.0)
         if status == "inquiry":
-            if not self.joined:
+            if not self.inquiry_answered:
+                self.inquiry_answered = True
                 self._answer_inquiry(lot)
             return max(2.0, _seconds_until(_time(lot["inquiry_end"])) + self.rng.uniform(8, 25))
         if status == "timed_bidding":
@@ -253,7 +259,7 @@ class Crowd:
                     "%s 网上限时竞价开始:%d 家模拟竞买人参加,倒计时截止 %s",
                     lot["code"],
                     len(self.joined),
-                    beijing(_time(lot["timed_deadline"])),
+                    _clock(lot["timed_deadline"]),
                 )
             if self.turns_taken >= self.timed_turns:
                 return 15.0  # no more bids: wait for the countdown to end
@@ -269,11 +275,13 @@ class Crowd:
         return RETRY
 
     def _answer_inquiry(self, lot: dict[str, Any]) -> None:
-        """Every crowd bidder of the lot answers; one of three or more declines."""
+        """Every crowd bidder of the lot answers; if there are three or more, one that
+        does not lead declines."""
         eligible = [m for m in self.members if lot["id"] in m.numbers]
         self.rng.shuffle(eligible)
-        declining = eligible[0] if len(eligible) >= 3 else None
-        log.info("%s 挂牌截止,进入询问(至 %s)", lot["code"], beijing(_time(lot["inquiry_end"])))
+        behind = _not_leading(lot, eligible)
+        declining = behind[0] if len(eligible) >= 3 and behind else None
+        log.info("%s 挂牌截止,进入询问(至 %s)", lot["code"], _clock(lot["inquiry_end"]))
         for member in eligible:
             join = member is not declining
             response = member.http.post(f"/api/v1/lots/{lot['id']}/inquiry", json={"join": join})
@@ -287,16 +295,16 @@ class Crowd:
                 return
 
     def _timed_bid(self, lot: dict[str, Any]) -> None:
-        others = [m for m in self._outbid(lot, self.joined) if m is not self.proxy_holder]
+        others = [m for m in _not_leading(lot, self.joined) if m is not self.proxy_holder]
         if not others:
             return
         member = self.rng.choice(others)
         quote = self._quote(member, lot, self._price(lot, self.rng.choice((1, 1, 2))))
         if quote is not None:
-            self._log_standing(lot["id"])
+            self._log_standing(lot["id"], quote["bidder_number"])
 
     def _set_proxy(self, lot: dict[str, Any]) -> None:
-        candidates = self._outbid(lot, self.joined)
+        candidates = _not_leading(lot, self.joined)
         if not candidates:
             return
         member = self.rng.choice(candidates)
@@ -309,17 +317,19 @@ class Crowd:
             return
         self.proxy_holder = member
         log.info("%s 设置自动委托报价,最高限价 %s", member.name, wan(f"{maximum:.2f}"))
-        self._log_standing(lot["id"])
+        self._log_standing(lot["id"], member.numbers[lot["id"]])
 
-    def _log_standing(self, lot_id: int) -> None:
+    def _log_standing(self, lot_id: int, acted: str) -> None:
+        """The standing after bidder number `acted` bid; another leader means a proxy answered."""
         lot = self._lot(lot_id)
         if lot["timed_deadline"]:
             log.info(
-                "%s 当前最高 %s,领先竞买号 %s,倒计时重新开始,截止 %s",
+                "%s %s当前最高 %s,领先竞买号 %s,倒计时重新开始,%s 截止",
                 lot["code"],
+                "" if lot["leader"] == acted else "自动委托报价随即跟进,",
                 wan(lot["current_price"]),
                 lot["leader"],
-                beijing(_time(lot["timed_deadline"])),
+                _clock(lot["timed_deadline"]),
             )
 
     def _report(self, lot: dict[str, Any]) -> None:
@@ -341,8 +351,18 @@ class Crowd:
             log.info("%s 未成交(%s)", lot["code"], result["rule"])
 
 
+def _not_leading(lot: dict[str, Any], among: list[Member]) -> list[Member]:
+    """The members in `among` qualified for the lot that do not lead it."""
+    return [m for m in among if lot["id"] in m.numbers and m.numbers[lot["id"]] != lot["leader"]]
+
+
 def _time(text: str) -> datetime:
     return datetime.fromisoformat(text)
+
+
+def _clock(text: str) -> str:
+    """An API time as Beijing wall-clock time."""
+    return f"{_time(text).astimezone(SHANGHAI):%H:%M:%S}"
 
 
 def _seconds_until(moment: datetime) -> float:

@@ -341,6 +341,7 @@ LIVE_LOT = "city-live"
 
 
 def staff_username(grantor: str) -> str:
+    """The staff account of a grantor: staff create lots of their own grantor only (R-03)."""
     return f"staff-{grantor}"
 
 

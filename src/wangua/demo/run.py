@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import click
@@ -14,7 +16,7 @@ from wangua.demo.crowd import Crowd
 from wangua.demo.files import DataDirInUse
 from wangua.demo.seed import seed_demo
 from wangua.demo.texts import banner
-from wangua.kit.times import wall_now
+from wangua.kit.times import SHANGHAI, wall_now
 from wangua.serving import run
 
 DEFAULT_DATA_DIR = "wangua-demo"
@@ -29,6 +31,8 @@ def data_dir() -> Path:
 def run_demo(*, host: str, port: int) -> None:
     """Seed the demonstration, print how to use it, serve it, and let the crowd bid."""
     _log_to_console()
+    if not _port_free(host, port):
+        raise click.ClickException(f"无法在 {host}:{port} 上监听(端口已被占用?),请换一个 --port")
     click.echo("正在生成演示数据(模拟约六周的挂牌出让过程)…")
     try:
         info = seed_demo(data_dir(), wall_now())
@@ -54,12 +58,33 @@ def run_demo(*, host: str, port: int) -> None:
     click.echo("演示已停止。")
 
 
+def _port_free(host: str, port: int) -> bool:
+    """Whether the server could listen there: checked before spending time on the seed."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind(address)
+    except OSError:
+        return False
+    return True
+
+
+class _BeijingFormatter(logging.Formatter):
+    """Log times in Beijing time, like every time the demonstration prints."""
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        return f"{datetime.fromtimestamp(record.created, SHANGHAI):%H:%M:%S}"
+
+
 def _log_to_console() -> None:
     """The crowd's messages, on the console next to the server's."""
     logger = logging.getLogger("wangua.demo")
     if not logger.handlers:
         handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(asctime)s 模拟竞买  %(message)s", "%H:%M:%S"))
+        handler.setFormatter(_BeijingFormatter("%(asctime)s 模拟竞买  %(message)s"))
         logger.addHandler(handler)
     logger.setLevel(logging.INFO)
     logger.propagate = False

@@ -95,13 +95,16 @@ class DemoInfo:
     lots: tuple[DemoLot, ...]
 
     def lot(self, key: str) -> DemoLot:
+        """The lot seeded from the LotSpec with this key."""
         return next(lot for lot in self.lots if lot.key == key)
 
     def account(self, username: str) -> DemoAccount:
+        """The account with this username."""
         return next(a for a in self.accounts if a.username == username)
 
     @property
     def live(self) -> DemoLot:
+        """The lot whose listing deadline falls minutes after `now`."""
         return self.lot(LIVE_LOT)
 
 
@@ -185,7 +188,7 @@ class _Seeder:
             nonce = issue_nonce(work).nonce
         proof = Proof(cert.read_text(), nonce, sign_message(key.read_bytes(), nonce))
         with self.runtime.work(SYSTEM) as work:
-            verify_proof(work, proof, self.runtime.trust_anchors)
+            verify_proof(work, proof, self.runtime.trust)
             user = create_user(
                 work,
                 username=company.username,

@@ -56,6 +56,7 @@ def visitor_lots() -> list[str]:
 
 
 def accounts_readme(info: DemoInfo) -> str:
+    """accounts/README.txt: every account, its role and password, and how to log in."""
     lines = [
         "wangua 网上挂牌出让系统 · 演示账户",
         "=" * 40,
@@ -104,6 +105,7 @@ def accounts_readme(info: DemoInfo) -> str:
 
 
 def banner(info: DemoInfo, base_url: str) -> str:
+    """What `wangua demo` prints before serving: where to look, and what happens when."""
     live = info.live
     inquiry_end = live.listing_end + INQUIRY_WINDOW
     minutes_left = round((live.listing_end - info.now).total_seconds() / 60)
