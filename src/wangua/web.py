@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, Request, Response
+from fastapi import Depends, FastAPI, Path, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -72,6 +72,8 @@ def login_rate(request: Request, rt: RuntimeDep) -> None:
 
 
 RateLimited = Depends(login_rate)
+ObjectId = Annotated[int, Path(ge=1, le=2**63 - 1)]
+"""An id in a path: anything else is refused before it reaches the database."""
 OptionalActor = Annotated[Actor | None, Depends(optional_actor)]
 CurrentActor = Annotated[Actor, Depends(current_actor)]
 

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from wangua.announcements import service
 from wangua.runtime import Actor
-from wangua.web import RuntimeDep, role
+from wangua.web import ObjectId, RuntimeDep, role
 
 router = APIRouter(prefix="/api/v1", tags=["announcements"])
 
@@ -22,7 +22,7 @@ class SupplementBody(BaseModel):
 
 @router.post("/lots/{lot_id}/supplements", status_code=201)
 def publish_supplement(
-    lot_id: int,
+    lot_id: ObjectId,
     body: SupplementBody,
     rt: RuntimeDep,
     actor: Annotated[Actor, Depends(role("staff"))],

@@ -13,7 +13,7 @@ from wangua.applications.models import Application
 from wangua.kit.problems import not_found
 from wangua.lots.models import Lot
 from wangua.runtime import Actor
-from wangua.web import CurrentActor, RuntimeDep, role
+from wangua.web import CurrentActor, ObjectId, RuntimeDep, role
 
 router = APIRouter(prefix="/api/v1", tags=["applications"])
 DECIDED = ("sold", "unsold", "terminated", "voided")
@@ -27,7 +27,7 @@ class ApplicationBody(BaseModel):
 
 @router.post("/lots/{lot_id}/applications", status_code=201)
 def apply(
-    lot_id: int,
+    lot_id: ObjectId,
     body: ApplicationBody,
     rt: RuntimeDep,
     actor: Annotated[Actor, Depends(role("bidder"))],
@@ -42,7 +42,9 @@ def apply(
 
 
 @router.get("/applications/{application_id}")
-def get_application(application_id: int, rt: RuntimeDep, actor: CurrentActor) -> dict[str, Any]:
+def get_application(
+    application_id: ObjectId, rt: RuntimeDep, actor: CurrentActor
+) -> dict[str, Any]:
     """Its bidder sees it at any time; staff of the lot's grantor after the decision (R-07)."""
     with rt.read() as session:
         application = session.get(Application, application_id)

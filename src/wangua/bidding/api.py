@@ -19,7 +19,7 @@ from wangua.kit.times import rfc3339
 from wangua.lots.repository import get_lot
 from wangua.results.service import void_view
 from wangua.runtime import Actor
-from wangua.web import RuntimeDep, link_next, page_limit, parse_cursor, role
+from wangua.web import ObjectId, RuntimeDep, link_next, page_limit, parse_cursor, role
 
 router = APIRouter(prefix="/api/v1", tags=["bidding"])
 Bidder = Annotated[Actor, Depends(role("bidder"))]
@@ -40,7 +40,7 @@ class ProxyBody(BaseModel):
 
 @router.post("/lots/{lot_id}/quotes", status_code=201)
 def place_quote(
-    lot_id: int, body: QuoteBody, response: Response, rt: RuntimeDep, actor: Bidder
+    lot_id: ObjectId, body: QuoteBody, response: Response, rt: RuntimeDep, actor: Bidder
 ) -> dict[str, Any]:
     """R-18 … R-26: a quote (listing) or bid (timed), judged at the server's receipt time.
     The same `request_id` again returns the same quote with 200."""
@@ -55,7 +55,7 @@ def place_quote(
 
 @router.get("/lots/{lot_id}/quotes")
 def list_quotes(
-    lot_id: int,
+    lot_id: ObjectId,
     request: Request,
     response: Response,
     rt: RuntimeDep,
@@ -82,7 +82,9 @@ def list_quotes(
 
 
 @router.post("/lots/{lot_id}/inquiry")
-def answer_inquiry(lot_id: int, body: InquiryBody, rt: RuntimeDep, actor: Bidder) -> dict[str, Any]:
+def answer_inquiry(
+    lot_id: ObjectId, body: InquiryBody, rt: RuntimeDep, actor: Bidder
+) -> dict[str, Any]:
     """R-21, R-22, R-24: join (or decline) timed bidding within 5 minutes of the deadline."""
     with rt.work(actor) as work:
         answer = service.answer_inquiry(work, lot_id, body.join)
@@ -95,7 +97,7 @@ def answer_inquiry(lot_id: int, body: InquiryBody, rt: RuntimeDep, actor: Bidder
 
 
 @router.put("/lots/{lot_id}/proxy")
-def set_proxy(lot_id: int, body: ProxyBody, rt: RuntimeDep, actor: Bidder) -> dict[str, Any]:
+def set_proxy(lot_id: ObjectId, body: ProxyBody, rt: RuntimeDep, actor: Bidder) -> dict[str, Any]:
     """R-26: a proxy with a maximum; bids it triggers are placed before this answers."""
     max_fen = parse_amount(body.max_amount, field="max_amount")
     with rt.work(actor) as work:
@@ -104,14 +106,14 @@ def set_proxy(lot_id: int, body: ProxyBody, rt: RuntimeDep, actor: Bidder) -> di
 
 
 @router.delete("/lots/{lot_id}/proxy", status_code=204)
-def cancel_proxy(lot_id: int, rt: RuntimeDep, actor: Bidder) -> Response:
+def cancel_proxy(lot_id: ObjectId, rt: RuntimeDep, actor: Bidder) -> Response:
     with rt.work(actor) as work:
         service.cancel_proxy(work, lot_id)
     return Response(status_code=204)
 
 
 @router.get("/lots/{lot_id}/result")
-def get_result(lot_id: int, rt: RuntimeDep) -> dict[str, Any]:
+def get_result(lot_id: ObjectId, rt: RuntimeDep) -> dict[str, Any]:
     """The decision, with the rule that made it; 404 NOT_DECIDED before."""
     with rt.read() as session:
         get_lot(session, lot_id)

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from wangua.confidentiality import service
 from wangua.kit.times import rfc3339
 from wangua.runtime import Actor
-from wangua.web import RuntimeDep, role
+from wangua.web import ObjectId, RuntimeDep, role
 
 router = APIRouter(prefix="/api/v1", tags=["confidentiality"])
 Staff = Annotated[Actor, Depends(role("staff"))]
@@ -21,7 +21,7 @@ class AccessBody(BaseModel):
 
 
 @router.get("/lots/{lot_id}/bidders")
-def lot_bidders(lot_id: int, rt: RuntimeDep, actor: Staff) -> list[dict[str, Any]]:
+def lot_bidders(lot_id: ObjectId, rt: RuntimeDep, actor: Staff) -> list[dict[str, Any]]:
     """The lot's applicants with their identities (`403 IDENTITIES_SEALED` before the
     decision without an approved break-glass request)."""
     with rt.work(actor) as work:
@@ -29,7 +29,9 @@ def lot_bidders(lot_id: int, rt: RuntimeDep, actor: Staff) -> list[dict[str, Any
 
 
 @router.post("/lots/{lot_id}/identity-access", status_code=201)
-def request_access(lot_id: int, body: AccessBody, rt: RuntimeDep, actor: Staff) -> dict[str, Any]:
+def request_access(
+    lot_id: ObjectId, body: AccessBody, rt: RuntimeDep, actor: Staff
+) -> dict[str, Any]:
     """A break-glass request, with its reason, for a supervisor to approve."""
     with rt.work(actor) as work:
         request = service.request_access(work, lot_id, body.reason)
@@ -38,7 +40,7 @@ def request_access(lot_id: int, body: AccessBody, rt: RuntimeDep, actor: Staff) 
 
 @router.post("/identity-access/{request_id}/approve")
 def approve_access(
-    request_id: int, rt: RuntimeDep, actor: Annotated[Actor, Depends(role("supervisor"))]
+    request_id: ObjectId, rt: RuntimeDep, actor: Annotated[Actor, Depends(role("supervisor"))]
 ) -> dict[str, Any]:
     with rt.work(actor) as work:
         request = service.approve_access(work, request_id)

@@ -15,7 +15,7 @@ from wangua.documents.storage import DocumentStore
 from wangua.kit.problems import Problem, not_found
 from wangua.lots.models import Lot
 from wangua.runtime import Actor, Runtime
-from wangua.web import OptionalActor, RuntimeDep, role
+from wangua.web import ObjectId, OptionalActor, RuntimeDep, role
 
 router = APIRouter(prefix="/api/v1", tags=["documents"])
 
@@ -26,7 +26,7 @@ def store(rt: Runtime) -> DocumentStore:
 
 @router.post("/lots/{lot_id}/documents", status_code=201)
 async def upload(
-    lot_id: int,
+    lot_id: ObjectId,
     rt: RuntimeDep,
     actor: Annotated[Actor, Depends(role("staff"))],
     kind: Annotated[str, Form()],
@@ -67,7 +67,7 @@ def _readable(lot: Lot | None, actor: Actor | None) -> bool:
 
 
 @router.get("/lots/{lot_id}/documents")
-def list_documents(lot_id: int, rt: RuntimeDep, actor: OptionalActor) -> list[dict[str, Any]]:
+def list_documents(lot_id: ObjectId, rt: RuntimeDep, actor: OptionalActor) -> list[dict[str, Any]]:
     with rt.read() as session:
         lot = session.get(Lot, lot_id)
         if lot is None or not _readable(lot, actor):
@@ -78,7 +78,9 @@ def list_documents(lot_id: int, rt: RuntimeDep, actor: OptionalActor) -> list[di
 
 
 @router.get("/lots/{lot_id}/documents/{document_id}")
-def download(lot_id: int, document_id: int, rt: RuntimeDep, actor: OptionalActor) -> Response:
+def download(
+    lot_id: ObjectId, document_id: ObjectId, rt: RuntimeDep, actor: OptionalActor
+) -> Response:
     """The file exactly as stored; `X-Content-SHA256` lets anyone check it."""
     with rt.read() as session:
         document = session.get(Document, document_id)

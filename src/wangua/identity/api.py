@@ -15,7 +15,7 @@ from wangua.kit.problems import Problem, not_found
 from wangua.kit.times import rfc3339
 from wangua.oversight.cosignature import cosigner, record_cosignature
 from wangua.runtime import SYSTEM, Actor
-from wangua.web import CurrentActor, RateLimited, RuntimeDep, role
+from wangua.web import CurrentActor, ObjectId, RateLimited, RuntimeDep, role
 
 router = APIRouter(prefix="/api/v1", tags=["identity"])
 
@@ -209,7 +209,7 @@ def account_requests(rt: RuntimeDep, actor: Staff) -> list[dict[str, Any]]:
 
 
 @router.post("/admin/users/{user_id}/unlock")
-def approve_unlock(user_id: int, rt: RuntimeDep, actor: Staff) -> dict[str, Any]:
+def approve_unlock(user_id: ObjectId, rt: RuntimeDep, actor: Staff) -> dict[str, Any]:
     """R-34: lift the lock on a certificate-verified request."""
     with rt.work(actor) as work:
         user = accounts.approve_unlock(work, user_id)
@@ -217,7 +217,7 @@ def approve_unlock(user_id: int, rt: RuntimeDep, actor: Staff) -> dict[str, Any]
 
 
 @router.post("/admin/users/{user_id}/certificate")
-def approve_rebind(user_id: int, rt: RuntimeDep, actor: Staff) -> dict[str, Any]:
+def approve_rebind(user_id: ObjectId, rt: RuntimeDep, actor: Staff) -> dict[str, Any]:
     """R-12b: bind the new certificate the holder proved possession of."""
     with rt.work(actor) as work:
         user = accounts.approve_rebind(work, user_id)

@@ -16,7 +16,7 @@ from wangua.live.events import events_after
 from wangua.live.models import LotEvent
 from wangua.lots.repository import get_lot
 from wangua.runtime import Runtime
-from wangua.web import RuntimeDep
+from wangua.web import ObjectId, RuntimeDep
 
 router = APIRouter(prefix="/api/v1", tags=["live"])
 HEARTBEAT_SECONDS = 15.0
@@ -28,12 +28,12 @@ def frame(event: LotEvent) -> str:
     return f"id: {event.seq}\nevent: {event.name}\ndata: {body}\n\n"
 
 
-def _read(rt: Runtime, lot_id: int, after: int) -> list[LotEvent]:
+def _read(rt: Runtime, lot_id: ObjectId, after: int) -> list[LotEvent]:
     with rt.read() as session:
         return events_after(session, lot_id, after)
 
 
-async def stream(request: Request, rt: Runtime, lot_id: int, after: int) -> AsyncIterator[str]:
+async def stream(request: Request, rt: Runtime, lot_id: ObjectId, after: int) -> AsyncIterator[str]:
     yield "retry: 2000\n\n"
     while not await request.is_disconnected():
         waiter = rt.broadcaster.waiter(lot_id)
@@ -50,7 +50,7 @@ async def stream(request: Request, rt: Runtime, lot_id: int, after: int) -> Asyn
 
 
 @router.get("/lots/{lot_id}/events")
-async def lot_events(lot_id: int, request: Request, rt: RuntimeDep) -> StreamingResponse:
+async def lot_events(lot_id: ObjectId, request: Request, rt: RuntimeDep) -> StreamingResponse:
     """R-19c: every accepted quote and phase change, as it happens. `id:` is the lot's
     event sequence number; reconnecting with Last-Event-ID resumes without gaps."""
     last = request.headers.get("last-event-id") or request.query_params.get("last_event_id") or "0"

@@ -17,7 +17,15 @@ from wangua.lots import service
 from wangua.lots.models import Lot
 from wangua.lots.schemas import LotCreate
 from wangua.runtime import Actor
-from wangua.web import OptionalActor, RuntimeDep, link_next, page_limit, parse_cursor, role
+from wangua.web import (
+    ObjectId,
+    OptionalActor,
+    RuntimeDep,
+    link_next,
+    page_limit,
+    parse_cursor,
+    role,
+)
 
 router = APIRouter(prefix="/api/v1", tags=["lots"])
 Staff = Annotated[Actor, Depends(role("staff"))]
@@ -50,7 +58,7 @@ def create_lot(body: LotCreate, rt: RuntimeDep, actor: Staff) -> dict[str, Any]:
 
 
 @router.post("/lots/{lot_id}/publish")
-def publish_lot(lot_id: int, rt: RuntimeDep, actor: Staff) -> dict[str, Any]:
+def publish_lot(lot_id: ObjectId, rt: RuntimeDep, actor: Staff) -> dict[str, Any]:
     """Publish the announcement now (R-09a, R-09b) → status `announced`."""
     with rt.work(actor) as work:
         lot = service.publish_lot(
@@ -90,7 +98,7 @@ def list_lots(
 
 
 @router.get("/lots/{lot_id}")
-def get_lot(lot_id: int, rt: RuntimeDep, actor: OptionalActor) -> dict[str, Any]:
+def get_lot(lot_id: ObjectId, rt: RuntimeDep, actor: OptionalActor) -> dict[str, Any]:
     with rt.read() as session:
         lot = session.get(Lot, lot_id)
         if lot is None or not _visible(lot, actor):

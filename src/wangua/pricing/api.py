@@ -12,7 +12,7 @@ from wangua.kit.problems import forbidden
 from wangua.lots.repository import get_lot
 from wangua.pricing import service
 from wangua.runtime import Actor
-from wangua.web import RuntimeDep, role
+from wangua.web import ObjectId, RuntimeDep, role
 
 router = APIRouter(prefix="/api/v1", tags=["pricing"])
 
@@ -23,7 +23,10 @@ class ProposalBody(BaseModel):
 
 @router.post("/lots/{lot_id}/price/propose")
 def propose(
-    lot_id: int, body: ProposalBody, rt: RuntimeDep, actor: Annotated[Actor, Depends(role("staff"))]
+    lot_id: ObjectId,
+    body: ProposalBody,
+    rt: RuntimeDep,
+    actor: Annotated[Actor, Depends(role("staff"))],
 ) -> dict[str, Any]:
     """The reserve center proposes the starting price with the appraised price; the
     starting price is never below it (`422 BELOW_APPRAISED_PRICE`)."""
@@ -35,7 +38,7 @@ def propose(
 
 @router.post("/lots/{lot_id}/price/review")
 def review(
-    lot_id: int, rt: RuntimeDep, actor: Annotated[Actor, Depends(role("grantor"))]
+    lot_id: ObjectId, rt: RuntimeDep, actor: Annotated[Actor, Depends(role("grantor"))]
 ) -> dict[str, Any]:
     """The bureau reviews it (a different person, `409 SAME_PERSON`)."""
     with rt.work(actor) as work:
@@ -45,7 +48,7 @@ def review(
 
 @router.post("/lots/{lot_id}/price/approve")
 def approve(
-    lot_id: int, rt: RuntimeDep, actor: Annotated[Actor, Depends(role("grantor"))]
+    lot_id: ObjectId, rt: RuntimeDep, actor: Annotated[Actor, Depends(role("grantor"))]
 ) -> dict[str, Any]:
     """The planning committee approves it (a third person)."""
     with rt.work(actor) as work:
@@ -55,7 +58,7 @@ def approve(
 
 @router.get("/lots/{lot_id}/price")
 def price_record(
-    lot_id: int,
+    lot_id: ObjectId,
     rt: RuntimeDep,
     actor: Annotated[Actor, Depends(role("staff", "grantor", "supervisor"))],
 ) -> dict[str, Any]:

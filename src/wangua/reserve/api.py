@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from wangua.reserve import service
 from wangua.runtime import Actor
-from wangua.web import RuntimeDep, role
+from wangua.web import ObjectId, RuntimeDep, role
 
 router = APIRouter(prefix="/api/v1", tags=["reserve"])
 
@@ -26,7 +26,10 @@ def reserve_key(rt: RuntimeDep) -> Response:
 
 @router.post("/lots/{lot_id}/reserve", status_code=204)
 def import_reserve(
-    lot_id: int, body: ReserveBody, rt: RuntimeDep, actor: Annotated[Actor, Depends(role("admin"))]
+    lot_id: ObjectId,
+    body: ReserveBody,
+    rt: RuntimeDep,
+    actor: Annotated[Actor, Depends(role("admin"))],
 ) -> Response:
     """R-11: an administrator imports the supervisor-sealed reserve in the last 30 minutes
     before the listing deadline, once. The price stays sealed until the decision."""

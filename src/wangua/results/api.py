@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from wangua.lots.api import view
 from wangua.results import service
 from wangua.runtime import Actor
-from wangua.web import RuntimeDep, role
+from wangua.web import ObjectId, RuntimeDep, role
 
 router = APIRouter(prefix="/api/v1", tags=["results"])
 Staff = Annotated[Actor, Depends(role("staff"))]
@@ -30,7 +30,7 @@ class RelistBody(BaseModel):
 
 
 @router.post("/lots/{lot_id}/void")
-def void_result(lot_id: int, body: VoidBody, rt: RuntimeDep, actor: Staff) -> dict[str, Any]:
+def void_result(lot_id: ObjectId, body: VoidBody, rt: RuntimeDep, actor: Staff) -> dict[str, Any]:
     """R-43: the winner's result is void (false documents, collusion, other cause); the
     record keeps both the result and its voiding."""
     with rt.work(actor) as work:
@@ -39,7 +39,7 @@ def void_result(lot_id: int, body: VoidBody, rt: RuntimeDep, actor: Staff) -> di
 
 
 @router.post("/lots/{lot_id}/relist", status_code=201)
-def relist(lot_id: int, body: RelistBody, rt: RuntimeDep, actor: Staff) -> dict[str, Any]:
+def relist(lot_id: ObjectId, body: RelistBody, rt: RuntimeDep, actor: Staff) -> dict[str, Any]:
     """A new draft lot for the same parcel, linked to this one (`relisted_from`)."""
     schedule = body.model_dump(exclude={"code"})
     with rt.work(actor) as work:

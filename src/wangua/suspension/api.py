@@ -12,7 +12,7 @@ from wangua.lots.api import view
 from wangua.lots.repository import get_lot
 from wangua.runtime import Actor
 from wangua.suspension import service
-from wangua.web import RuntimeDep, role
+from wangua.web import ObjectId, RuntimeDep, role
 
 router = APIRouter(prefix="/api/v1", tags=["suspension"])
 Staff = Annotated[Actor, Depends(role("staff"))]
@@ -32,7 +32,7 @@ class ApprovalBody(CauseBody):
 
 
 @router.post("/lots/{lot_id}/suspend")
-def suspend(lot_id: int, body: CauseBody, rt: RuntimeDep, actor: Staff) -> dict[str, Any]:
+def suspend(lot_id: ObjectId, body: CauseBody, rt: RuntimeDep, actor: Staff) -> dict[str, Any]:
     """R-37: causes (1) and (4) at once; (2), (3), (5) after the grantor's approval
     (`403 APPROVAL_REQUIRED`). Quoting closes and the lot's timers stop."""
     with rt.work(actor) as work:
@@ -41,7 +41,7 @@ def suspend(lot_id: int, body: CauseBody, rt: RuntimeDep, actor: Staff) -> dict[
 
 
 @router.post("/lots/{lot_id}/resume")
-def resume(lot_id: int, body: ResumeBody, rt: RuntimeDep, actor: Staff) -> dict[str, Any]:
+def resume(lot_id: ObjectId, body: ResumeBody, rt: RuntimeDep, actor: Staff) -> dict[str, Any]:
     """R-39: announce the resumption at least 5 days ahead (`422 RESUME_NOTICE_TOO_SHORT`)."""
     effective_at = parse_rfc3339(body.effective_at, field="effective_at")
     with rt.work(actor) as work:
@@ -53,7 +53,7 @@ def resume(lot_id: int, body: ResumeBody, rt: RuntimeDep, actor: Staff) -> dict[
 
 
 @router.post("/lots/{lot_id}/terminate")
-def terminate(lot_id: int, body: CauseBody, rt: RuntimeDep, actor: Staff) -> dict[str, Any]:
+def terminate(lot_id: ObjectId, body: CauseBody, rt: RuntimeDep, actor: Staff) -> dict[str, Any]:
     """R-37: end the listing for good; the same approval rule as suspension."""
     with rt.work(actor) as work:
         lot = service.terminate(work, lot_id, body.cause, body.note)
@@ -62,7 +62,7 @@ def terminate(lot_id: int, body: CauseBody, rt: RuntimeDep, actor: Staff) -> dic
 
 @router.post("/lots/{lot_id}/approvals", status_code=201)
 def approve(
-    lot_id: int,
+    lot_id: ObjectId,
     body: ApprovalBody,
     rt: RuntimeDep,
     actor: Annotated[Actor, Depends(role("grantor"))],
