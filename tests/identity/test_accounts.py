@@ -202,3 +202,30 @@ def test_r12a_a_client_certificate_forwarded_by_a_trusted_proxy_logs_in(stack: S
         assert unverified.status_code == 401
     finally:
         stack.runtime.trusted_proxies = frozenset()
+
+
+def test_r34_concurrent_wrong_passwords_never_pass_the_limit(stack: Stack) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from sqlalchemy import select
+
+    from wangua.identity.models import User
+
+    bidder = stack.bidder()
+    bodies = [
+        {
+            "username": bidder.username,
+            "password": f"wrong {i}",
+            **stack.proof(bidder.key_path, bidder.cert_path),
+        }
+        for i in range(12)
+    ]
+    with ThreadPoolExecutor(12) as pool:
+        answers = list(
+            pool.map(lambda body: stack.anonymous().post("/api/v1/auth/login", json=body), bodies)
+        )
+    assert {a.status_code for a in answers} <= {401, 423}
+    with stack.runtime.db.read_session() as session:
+        user = session.scalars(select(User).where(User.username == bidder.username)).one()
+        assert user.locked_at is not None and user.failed_logins == 5
+    assert login_status(stack, bidder) == (423, "ACCOUNT_LOCKED")

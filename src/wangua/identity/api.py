@@ -11,6 +11,7 @@ from wangua.identity import accounts, service
 from wangua.identity.certificates import CertificateRejected
 from wangua.identity.client_certs import presented_certificate
 from wangua.identity.models import User
+from wangua.identity.passwords import password_matches
 from wangua.kit.problems import Problem, not_found
 from wangua.kit.times import rfc3339
 from wangua.oversight.cosignature import cosigner, record_cosignature
@@ -87,9 +88,13 @@ def login(body: LoginBody, request: Request, rt: RuntimeDep) -> dict[str, Any]:
     if proof is None:
         raise service.bad_credentials()
     with rt.work(SYSTEM) as work:
-        outcome = service.login(
-            work, body.username, body.password, proof, rt.trust, rt.settings.token_hours
-        )
+        checked = service.check_certificate(work, body.username, proof, rt.trust)
+    if isinstance(checked, service.LoginOutcome):
+        outcome = checked
+    else:
+        password_ok = password_matches(checked.password_hash, body.password)
+        with rt.work(SYSTEM) as work:
+            outcome = service.finish_login(work, checked, password_ok, rt.settings.token_hours)
     if outcome.problem is not None:
         raise outcome.problem
     assert outcome.user is not None and outcome.token is not None

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from wangua.audit.service import record
 from wangua.identity import certificates
 from wangua.identity.models import AccessToken, LoginNonce, Party, Revocation, User
-from wangua.identity.passwords import hash_password, password_matches
+from wangua.identity.passwords import hash_password
 from wangua.identity.trust import Trust
 from wangua.kit import ids
 from wangua.kit.problems import Problem
@@ -92,55 +92,63 @@ def verify_presented(work: Work, pem: str, trust: Trust) -> x509.Certificate:
     return cert
 
 
-def login(
-    work: Work,
-    username: str,
-    password: str,
-    proof: Proof | str,
-    trust: Trust,
-    token_hours: int,
-) -> LoginOutcome:
-    """`proof` is a signed nonce, or the PEM of a certificate presented in the TLS handshake."""
+@dataclass(frozen=True)
+class Candidate:
+    """A login whose certificate proof passed: the password is checked next, outside any
+    transaction, so argon2's deliberate slowness never holds a database lock."""
+
+    user_id: int
+    password_hash: str
+    cert_fingerprint: str
+    cert_serial: str
+
+
+def _refused(work: Work, subject: object, reason: str, problem: Problem) -> LoginOutcome:
+    record(
+        work,
+        "login.refused",
+        object_type="user",
+        object_id=subject,
+        data={"reason": reason},
+        result="refused",
+    )
+    return LoginOutcome(None, None, problem)
+
+
+def check_certificate(
+    work: Work, username: str, proof: Proof | str, trust: Trust
+) -> Candidate | LoginOutcome:
+    """R-12a, first factor. `proof` is a signed nonce, or the PEM of a certificate presented
+    in the TLS handshake. A refusal is recorded and returned, not raised."""
     try:
         if isinstance(proof, Proof):
             cert = verify_proof(work, proof, trust)
         else:
             cert = verify_presented(work, proof, trust)
     except certificates.CertificateRejected as rejected:
-        record(
-            work,
-            "login.refused",
-            object_type="user",
-            object_id=username,
-            data={"reason": rejected.reason},
-            result="refused",
-        )
-        return LoginOutcome(None, None, bad_credentials())
-    user = work.session.scalars(
-        select(User).where(User.username == username).with_for_update()
-    ).one_or_none()
+        return _refused(work, username, rejected.reason, bad_credentials())
+    user = work.session.scalars(select(User).where(User.username == username)).one_or_none()
     if user is None or user.cert_fingerprint != certificates.fingerprint(cert):
-        record(
-            work,
-            "login.refused",
-            object_type="user",
-            object_id=username,
-            data={"reason": "certificate_not_bound"},
-            result="refused",
-        )
-        return LoginOutcome(None, None, bad_credentials())
+        return _refused(work, username, "certificate_not_bound", bad_credentials())
     if user.locked_at is not None:
-        record(
-            work,
-            "login.refused",
-            object_type="user",
-            object_id=user.id,
-            data={"reason": "locked"},
-            result="refused",
-        )
-        return LoginOutcome(None, None, locked())
+        return _refused(work, user.id, "locked", locked())
+    return Candidate(
+        user.id, user.password_hash, user.cert_fingerprint, certificates.certificate_serial(cert)
+    )
+
+
+def finish_login(
+    work: Work, candidate: Candidate, password_ok: bool, token_hours: int
+) -> LoginOutcome:
+    """R-12a second factor and R-34: under the account's row lock, so concurrent wrong
+    passwords are counted one by one and never pass the limit."""
+    user = work.session.get(User, candidate.user_id, with_for_update=True)
+    if user is None or user.cert_fingerprint != candidate.cert_fingerprint:
+        return _refused(work, candidate.user_id, "certificate_not_bound", bad_credentials())
+    if user.locked_at is not None:
+        return _refused(work, user.id, "locked", locked())
     now = wall_now()
-    if not password_matches(user.password_hash, password):
+    if not password_ok:
         today = now.astimezone(SHANGHAI).date()
         if user.failed_day != today:
             user.failed_day, user.failed_logins = today, 0
@@ -154,15 +162,7 @@ def login(
                 object_id=user.id,
                 data={"failed_logins": user.failed_logins},
             )
-        record(
-            work,
-            "login.refused",
-            object_type="user",
-            object_id=user.id,
-            data={"reason": "password"},
-            result="refused",
-        )
-        return LoginOutcome(None, None, bad_credentials())
+        return _refused(work, user.id, "password", bad_credentials())
     user.failed_logins = 0
     token = ids.token()
     expires_at = now + timedelta(hours=token_hours)
@@ -176,7 +176,7 @@ def login(
         "login",
         object_type="user",
         object_id=user.id,
-        data={"cert_serial": certificates.certificate_serial(cert)},
+        data={"cert_serial": candidate.cert_serial},
     )
     return LoginOutcome(user, token, None, expires_at)
 
