@@ -114,6 +114,12 @@ def _environment(base: Path, database_url: str, ca_dir: Path) -> dict[str, str]:
             "WANGUA_CLOCK_START": CLOCK_START,
             "WANGUA_TRUST_ANCHORS": str(ca_dir / "ca.crt.pem"),
             "WANGUA_BANK_SECRET": BANK_SECRET,
+            # dozens of accounts sign in from one address within a minute
+            "WANGUA_LOGIN_RATE_PER_MINUTE": "1000000",
+            # the cheap argon2id profile of tests/harness.py
+            "WANGUA_ARGON2_TIME_COST": "1",
+            "WANGUA_ARGON2_MEMORY_KIB": "8192",
+            "WANGUA_ARGON2_PARALLELISM": "1",
             "PYTHONUNBUFFERED": "1",
         }
     )
@@ -133,13 +139,24 @@ def installation(backend: str, base: Path) -> Iterator[Installation]:
         url = f"sqlite:///{base / 'data' / 'wangua.sqlite3'}"
     try:
         env = _environment(base, url, ca_dir)
-        inst = Installation(backend, base, env, ca_dir, base / "admin.key.pem",
-                            base / "admin.crt.pem")
+        inst = Installation(
+            backend, base, env, ca_dir, base / "admin.key.pem", base / "admin.crt.pem"
+        )
         inst.cli("ca", "init", str(ca_dir))
         inst.cli("db", "upgrade")
         inst.cli("ca", "issue", str(ca_dir), "--cn", "admin", "--out", str(base / "admin"))
-        inst.cli("user", "add", "--username", "admin", "--password", ADMIN_PASSWORD,
-                 "--role", "admin", "--cert", str(inst.admin_cert))
+        inst.cli(
+            "user",
+            "add",
+            "--username",
+            "admin",
+            "--password",
+            ADMIN_PASSWORD,
+            "--role",
+            "admin",
+            "--cert",
+            str(inst.admin_cert),
+        )
         try:
             yield inst
         except BaseException:
@@ -223,8 +240,13 @@ def serving(inst: Installation) -> Iterator[ServerProcess]:
 
 def process_stack(inst: Installation, url: str) -> Stack:
     """The shared HTTP helpers, pointed at a server process (no in-process runtime)."""
-    stack = Stack(inst.backend, url, runtime=None, ca_dir=inst.ca_dir,  # type: ignore[arg-type]
-                  work_dir=inst.base)
+    stack = Stack(
+        inst.backend,
+        url,
+        runtime=None,
+        ca_dir=inst.ca_dir,  # type: ignore[arg-type]
+        work_dir=inst.base,
+    )
     stack.admin = stack.login(Account("admin", ADMIN_PASSWORD, inst.admin_key, inst.admin_cert))
     return stack
 
@@ -235,14 +257,16 @@ def rebind(stack: Stack, url: str, accounts: list[Account]) -> None:
     stack.clients.clear()
     stack.url = url
     for account in accounts:
-        account.client = httpx.Client(base_url=url, timeout=60,
-                                      headers={"Authorization": f"Bearer {account.token}"})
+        account.client = httpx.Client(
+            base_url=url, timeout=60, headers={"Authorization": f"Bearer {account.token}"}
+        )
         stack.clients.append(account.client)
 
 
 def bidder_client(stack: Stack, account: Account, timeout: float = 10.0) -> httpx.Client:
-    return httpx.Client(base_url=stack.url, timeout=timeout,
-                        headers={"Authorization": f"Bearer {account.token}"})
+    return httpx.Client(
+        base_url=stack.url, timeout=timeout, headers={"Authorization": f"Bearer {account.token}"}
+    )
 
 
 def all_quotes(stack: Stack, lot_id: int) -> list[dict[str, Any]]:
@@ -282,8 +306,11 @@ def check_ledger(stack: Stack, lot_id: int, acked: list[Acked]) -> list[dict[str
     seqs = [q["seq"] for q in quotes]
     assert seqs == list(range(1, len(quotes) + 1)), f"lot {lot_id}: seqs not 1..N: {seqs}"
     amounts = [money(q["amount"]) for q in quotes]
-    falls = [(q["seq"], q["amount"]) for q, prev in zip(quotes[1:], amounts, strict=False)
-             if money(q["amount"]) <= prev]
+    falls = [
+        (q["seq"], q["amount"])
+        for q, prev in zip(quotes[1:], amounts, strict=False)
+        if money(q["amount"]) <= prev
+    ]
     assert not falls, f"lot {lot_id}: amounts do not strictly increase at {falls}"
     by_seq = {q["seq"]: q for q in quotes}
     mine = [a for a in acked if a.lot_id == lot_id]
@@ -294,8 +321,11 @@ def check_ledger(stack: Stack, lot_id: int, acked: list[Acked]) -> list[dict[str
         assert (quote["amount"], quote["bidder_number"]) == (ack.amount, ack.bidder_number), (
             f"lot {lot_id}: seq {ack.seq} holds {quote}, but {ack} was acknowledged"
         )
-        copies = [q for q in quotes
-                  if (q["amount"], q["bidder_number"]) == (ack.amount, ack.bidder_number)]
+        copies = [
+            q
+            for q in quotes
+            if (q["amount"], q["bidder_number"]) == (ack.amount, ack.bidder_number)
+        ]
         assert len(copies) == 1, f"lot {lot_id}: {ack} stored {len(copies)} times"
     view = stack.lot(lot_id)
     assert view["quote_count"] == len(quotes), (
