@@ -8,9 +8,10 @@ from datetime import timedelta
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from tests.harness import Account, Stack
+from tests.identity.certificates_for_tests import signed_by_dev_ca
 from wangua.kit.times import wall_now
 
 
@@ -145,32 +146,12 @@ def test_r12a_a_certificate_listed_in_a_dropped_in_crl_is_refused_without_restar
 
 
 def test_r12a_a_certificate_not_made_for_client_use_is_refused(stack: Stack) -> None:
-    ca_key = serialization.load_pem_private_key((stack.ca_dir / "ca.key.pem").read_bytes(), None)
-    ca_cert = x509.load_pem_x509_certificate((stack.ca_dir / "ca.crt.pem").read_bytes())
-    assert isinstance(ca_key, ec.EllipticCurvePrivateKey)
-    key = ec.generate_private_key(ec.SECP256R1())
-    now = wall_now()
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "server only")]))
-        .issuer_name(ca_cert.subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(hours=1))
-        .not_valid_after(now + timedelta(days=30))
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-        .sign(ca_key, hashes.SHA256())
+    key_path, cert_path = signed_by_dev_ca(
+        stack.ca_dir,
+        "server only",
+        [x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH])],
+        stack.work_dir,
     )
-    key_path = stack.work_dir / f"{uuid.uuid4().hex}.key.pem"
-    cert_path = key_path.with_suffix(".crt")
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     body = {
         "username": f"server-{uuid.uuid4().hex[:8]}",
         "password": "long password",

@@ -10,8 +10,12 @@ from hypothesis import HealthCheck, given, settings
 from tests.harness import Account, Stack
 
 # Operations that would end the session the fuzzer uses, or move the shared simulated clock.
-SKIPPED = {"/api/v1/auth/logout", "/api/v1/me/certificate/report-loss", "/api/v1/clock/advance",
-           "/api/v1/lots/{lot_id}/events"}
+SKIPPED = {
+    "/api/v1/auth/logout",
+    "/api/v1/me/certificate/report-loss",
+    "/api/v1/clock/advance",
+    "/api/v1/lots/{lot_id}/events",
+}
 EXAMPLES = 8
 
 
@@ -28,14 +32,19 @@ def test_r03_no_input_makes_the_server_fail(stack: Stack, staff: Account) -> Non
             continue
 
         @given(case=operation.as_strategy())
-        @settings(max_examples=EXAMPLES, deadline=None, database=None,
-                  suppress_health_check=list(HealthCheck))
+        @settings(
+            max_examples=EXAMPLES,
+            deadline=None,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+        )
         def exercise(case: schemathesis.Case) -> None:
             response = case.call(base_url=stack.url, headers=headers)
             if response.status_code >= 500:
                 failures.append(f"{case.method} {case.formatted_path}: {response.status_code}")
-            case.validate_response(response,
-                                   checks=[schemathesis.checks.response_schema_conformance])
+            case.validate_response(
+                response, checks=[schemathesis.checks.response_schema_conformance]
+            )
 
         exercise()
     assert not failures, failures

@@ -50,38 +50,35 @@ def report_loss(work: Work, user_id: int) -> Revocation:
     return revocation
 
 
-def _requesting_user(work: Work, username: str) -> User:
+def _proven_request(work: Work, username: str, proof: Proof, trust: Trust) -> tuple[User, str]:
+    """The account asked about and the fingerprint of the certificate that signed the
+    request; any failure is BAD_CREDENTIALS, never saying which."""
+    try:
+        cert = verify_proof(work, proof, trust)
+    except certificates.CertificateRejected:
+        raise bad_credentials() from None
     user = work.session.scalars(
         select(User).where(User.username == username).with_for_update()
     ).one_or_none()
     if user is None:
         raise bad_credentials()
-    return user
+    return user, certificates.fingerprint(cert)
 
 
 def request_unlock(work: Work, username: str, proof: Proof, trust: Trust) -> AccountRequest:
     """R-34: the holder of the account's certificate asks for the lock to be lifted."""
-    try:
-        cert = verify_proof(work, proof, trust)
-    except certificates.CertificateRejected:
-        raise bad_credentials() from None
-    user = _requesting_user(work, username)
-    if user.cert_fingerprint != certificates.fingerprint(cert):
+    user, fingerprint = _proven_request(work, username, proof, trust)
+    if user.cert_fingerprint != fingerprint:
         raise bad_credentials()
     if user.locked_at is None:
         raise Problem(409, "NOT_LOCKED", "账户未被锁定")
-    return _open_request(work, user, UNLOCK, proof.certificate_pem, certificates.fingerprint(cert))
+    return _open_request(work, user, UNLOCK, proof.certificate_pem, fingerprint)
 
 
 def request_rebind(work: Work, username: str, proof: Proof, trust: Trust) -> AccountRequest:
     """R-12b: after a loss, the new certificate's holder asks for it to be bound; staff
     decide after checking identity in person."""
-    try:
-        cert = verify_proof(work, proof, trust)
-    except certificates.CertificateRejected:
-        raise bad_credentials() from None
-    user = _requesting_user(work, username)
-    fingerprint = certificates.fingerprint(cert)
+    user, fingerprint = _proven_request(work, username, proof, trust)
     if work.session.get(Revocation, user.cert_fingerprint) is None:
         raise Problem(
             409, "CERTIFICATE_NOT_REVOKED", "原证书未挂失", "请先挂失原证书,再申请绑定新证书"
