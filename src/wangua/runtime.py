@@ -23,6 +23,7 @@ from wangua.identity.ratelimit import SourceLimiter
 from wangua.identity.trust import Trust
 from wangua.kit.clock import SimulatedClock, SystemClock, make_clock
 from wangua.live.broadcaster import Broadcaster, LocalBroadcaster
+from wangua.live.notify import PostgresBroadcaster, notify_lots
 from wangua.publishing.targets import Target, parse_targets
 from wangua.reserve.sealing import SealingKey
 
@@ -75,7 +76,13 @@ class Runtime:
         )
         self.db = Database(settings.resolved_database_url)
         self.clock = make_clock(settings.clock, settings.clock_start)
-        self.broadcaster: Broadcaster = broadcaster or LocalBroadcaster()
+        self.broadcaster: Broadcaster = broadcaster or (
+            PostgresBroadcaster(
+                self.db.url.set(drivername="postgresql").render_as_string(hide_password=False)
+            )
+            if self.db.is_postgres
+            else LocalBroadcaster()
+        )
         self.sealing_key = SealingKey(settings.resolved_reserve_key_dir)
         self.publish_targets = parse_targets(settings.publish_targets)
         self.trust = Trust(settings.trust_anchor_paths, settings.resolved_crl_dir)
@@ -102,6 +109,8 @@ class Runtime:
                 self.publish_targets,
             )
             yield work
+            if work.is_postgres and work.touched_lots:
+                notify_lots(session, work.touched_lots)
         for lot_id in sorted(work.touched_lots):
             self.broadcaster.publish(lot_id)
         if work.timers_changed:

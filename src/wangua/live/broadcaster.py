@@ -13,6 +13,10 @@ from typing import Protocol
 class Broadcaster(Protocol):
     def bind(self, loop: asyncio.AbstractEventLoop) -> None: ...
 
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
     def publish(self, lot_id: int) -> None: ...
 
     def waiter(self, lot_id: int) -> asyncio.Event: ...
@@ -25,6 +29,12 @@ class LocalBroadcaster:
 
     def bind(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
+
+    def start(self) -> None:
+        """Nothing to start: one process hears its own commits."""
+
+    def stop(self) -> None:
+        """Nothing to stop."""
 
     def publish(self, lot_id: int) -> None:
         """Safe to call from any thread, after the transaction committed."""

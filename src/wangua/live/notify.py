@@ -1,0 +1,63 @@
+"""Fan-out across processes: PostgreSQL LISTEN/NOTIFY behind the Broadcaster.
+
+A writer's transaction sends `NOTIFY wangua_lot, '<lot id>'` for each lot it
+touched; PostgreSQL delivers it when, and only if, the transaction commits. Each
+serving process listens on one connection and wakes its own SSE streams, which then
+read the event log as usual, so order and gap-free resume come from the log, never
+from the notification.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+import psycopg
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from wangua.live.broadcaster import LocalBroadcaster
+
+CHANNEL = "wangua_lot"
+log = logging.getLogger(__name__)
+
+
+def notify_lots(session: Session, lot_ids: set[int]) -> None:
+    """Inside the writer's transaction: delivered to every listener at commit."""
+    for lot_id in sorted(lot_ids):
+        session.execute(
+            text("SELECT pg_notify(:channel, :lot)"), {"channel": CHANNEL, "lot": str(lot_id)}
+        )
+
+
+class PostgresBroadcaster(LocalBroadcaster):
+    """The local broadcaster, also woken by other processes' commits."""
+
+    def __init__(self, conninfo: str) -> None:
+        super().__init__()
+        self.conninfo = conninfo
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._listen, name="wangua-listen", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def _listen(self) -> None:
+        while not self._stop.is_set():
+            try:
+                with psycopg.connect(self.conninfo, autocommit=True) as conn:
+                    conn.execute(f"LISTEN {CHANNEL}")
+                    while not self._stop.is_set():
+                        for note in conn.notifies(timeout=1.0):
+                            if note.payload.isdigit():
+                                self.publish(int(note.payload))
+            except psycopg.Error:
+                log.exception("LISTEN connection lost; reconnecting")
+                time.sleep(1.0)
