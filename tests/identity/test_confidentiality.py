@@ -93,10 +93,12 @@ def test_r07_staff_see_identities_before_the_decision_only_by_approved_break_gla
 
         actions = list(
             session.scalars(
-                select(AuditEntry.action).where(
+                select(AuditEntry.action)
+                .where(
                     AuditEntry.stream == f"lot:{lot['id']}",
                     AuditEntry.action.like("identity_access.%"),
                 )
+                .order_by(AuditEntry.seq)
             )
         )
     assert actions == [
