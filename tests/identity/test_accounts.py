@@ -210,3 +210,43 @@ def test_r34_concurrent_wrong_passwords_never_pass_the_limit(stack: Stack) -> No
         user = session.scalars(select(User).where(User.username == bidder.username)).one()
         assert user.locked_at is not None and user.failed_logins == 5
     assert login_status(stack, bidder) == (423, "ACCOUNT_LOCKED")
+
+
+def test_r12a_expired_and_not_yet_valid_certificates_are_refused_and_recorded(
+    stack: Stack,
+) -> None:
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from wangua.audit.models import AuditEntry
+    from wangua.audit.service import digest
+    from wangua.identity.certificates import issue_certificate
+
+    bidder = stack.bidder()
+    now = wall_now()
+    windows = {
+        "expired": (now - timedelta(days=60), now - timedelta(days=1)),
+        "not_yet_valid": (now + timedelta(days=1), now + timedelta(days=60)),
+    }
+    for reason, (start, end) in windows.items():
+        pair = issue_certificate(
+            stack.ca_dir,
+            common_name=bidder.party_name,
+            out_prefix=stack.work_dir / uuid.uuid4().hex,
+            not_before=start,
+            not_after=end,
+        )
+        stale = Account(bidder.username, bidder.password, pair.key_path, pair.cert_path)
+        assert login_status(stack, stale) == (401, "BAD_CREDENTIALS")
+        with stack.runtime.db.read_session() as session:
+            refused = session.scalars(
+                select(AuditEntry)
+                .where(
+                    AuditEntry.action == "login.refused", AuditEntry.object_id == bidder.username
+                )
+                .order_by(AuditEntry.id.desc())
+                .limit(1)
+            ).one()
+        assert refused.result == "refused" and refused.actor_role == "system"
+        assert refused.input_digest == digest({"reason": reason})
