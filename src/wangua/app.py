@@ -25,6 +25,7 @@ from wangua.deposits.api import router as deposits_router
 from wangua.deposits.finance_api import router as deposit_finance_router
 from wangua.documents.api import router as documents_router
 from wangua.identity.api import router as identity_router
+from wangua.kit.security_headers import SecurityHeaders
 from wangua.live.api import router as live_router
 from wangua.lots.api import router as lots_router
 from wangua.monitoring.logging import RequestLogMiddleware, configure_logging
@@ -50,6 +51,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         configure_logging(rt.settings.log_format)
         rt.broadcaster.bind(asyncio.get_running_loop())
+        rt.broadcaster.start()
         heartbeat = Heartbeat(rt)
         await heartbeat.start()
         scheduler = SchedulerLoop(rt) if rt.clock.mode == "system" else None
@@ -67,6 +69,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
             if scheduler is not None:
                 await scheduler.stop()
             await heartbeat.stop()
+            rt.broadcaster.stop()
 
     app = FastAPI(
         title="wangua 网上挂牌出让系统 API",
@@ -80,6 +83,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     install_problem_handlers(app)
     app.add_middleware(MetricsMiddleware)
     app.add_middleware(RequestLogMiddleware)
+    app.add_middleware(SecurityHeaders, trusted_proxies=rt.trusted_proxies)
     app.include_router(metrics_router(rt))
     for router in (
         identity_router,

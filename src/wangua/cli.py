@@ -88,13 +88,31 @@ def user() -> None:
 )
 @click.option("--cert", "cert_file", required=True, type=click.Path(exists=True, dir_okay=False))
 @click.option("--grantor", default=None)
+@click.option(
+    "--cosigner-cert",
+    type=click.Path(exists=True, dir_okay=False),
+    help="while a listing runs: the supervisor's certificate (R-32b)",
+)
+@click.option(
+    "--cosigner-key",
+    type=click.Path(exists=True, dir_okay=False),
+    help="while a listing runs: the supervisor's private key (R-32b)",
+)
 def user_add(
-    username: str, password: str, roles: tuple[str, ...], cert_file: str, grantor: str | None
+    username: str,
+    password: str,
+    roles: tuple[str, ...],
+    cert_file: str,
+    grantor: str | None,
+    cosigner_cert: str | None,
+    cosigner_key: str | None,
 ) -> None:
     """Create an account bound to its certificate; staff, grantor officers and finance
-    belong to a grantor (default xianning-city)."""
+    belong to a grantor (default xianning-city). While a listing runs, a supervisor
+    co-signs with their certificate and key."""
     from wangua.identity.service import create_user
     from wangua.kit.problems import Problem
+    from wangua.oversight.cosignature import cosigner_by_certificate, record_cosignature
     from wangua.runtime import Runtime
     from wangua.serving import migrate
 
@@ -107,6 +125,13 @@ def user_add(
         )
     try:
         with runtime.work() as work:
+            supervisor = cosigner_by_certificate(
+                work.session,
+                runtime.trust,
+                Path(cosigner_cert).read_text() if cosigner_cert else None,
+                Path(cosigner_key).read_bytes() if cosigner_key else None,
+            )
+            record_cosignature(work, supervisor, "user.create")
             account = create_user(
                 work,
                 username=username,
@@ -205,19 +230,133 @@ def audit() -> None:
 @audit.command("verify")
 def audit_verify() -> None:
     """Check every chain of the audit record (R-32a)."""
+    from wangua.audit.checkpoints import SigningKey
     from wangua.audit.verify import verify
     from wangua.runtime import Runtime
 
-    runtime = Runtime(_settings())
+    settings = _settings()
+    runtime = Runtime(settings)
     try:
         with runtime.read() as session:
-            report = verify(session)
+            report = verify(session, SigningKey(settings.resolved_audit_key_dir))
     finally:
         runtime.close()
     if report.failure is not None:
         click.echo(f"FAILED at {report.failure}", err=True)
         sys.exit(1)
     click.echo(f"ok {report.count} records")
+
+
+@audit.command("checkpoint")
+def audit_checkpoint() -> None:
+    """Sign a checkpoint of every chain now (R-32a)."""
+    from wangua.audit.checkpoints import checkpoint
+    from wangua.runtime import Runtime
+
+    runtime = Runtime(_settings())
+    try:
+        signed = checkpoint(runtime)
+    finally:
+        runtime.close()
+    click.echo(
+        f"检查点 {signed.id}: {signed.streams} 条链, {signed.entries} 条记录, 根 {signed.root}"
+    )
+
+
+@main.group(invoke_without_command=True)
+@click.option("--out", "out_file", type=click.Path(dir_okay=False), help="备份文件")
+@click.pass_context
+def backup(ctx: click.Context, out_file: str | None) -> None:
+    """A consistent backup of the database, with FILE.sha256 and FILE.manifest.json (R-32c)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    if out_file is None:
+        raise click.UsageError("需要 --out FILE")
+    from wangua.backups.core import BackupError
+    from wangua.backups.daily import take_backup
+    from wangua.runtime import Runtime
+
+    runtime = Runtime(_settings())
+    try:
+        manifest = take_backup(runtime, Path(out_file), "command")
+    except BackupError as error:
+        raise click.ClickException(str(error)) from None
+    finally:
+        runtime.close()
+    rows = sum(manifest.tables.values())
+    click.echo(
+        f"已备份到 {out_file}: {len(manifest.tables)} 张表 {rows} 行, sha256 {manifest.sha256}"
+    )
+
+
+@backup.command("drill")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+def backup_drill(file: str) -> None:
+    """Restore FILE into a scratch database, compare row counts and verify the audit record."""
+    from wangua.backups.core import BackupError
+    from wangua.backups.drill import drill
+
+    try:
+        report = drill(_settings(), Path(file))
+    except BackupError as error:
+        raise click.ClickException(str(error)) from None
+    for mismatch in report.mismatches:
+        click.echo(f"行数不符 {mismatch}", err=True)
+    if report.audit.failure is not None:
+        click.echo(f"审计记录校验失败: {report.audit.failure}", err=True)
+    if not report.ok:
+        sys.exit(1)
+    click.echo(
+        f"演练通过: {len(report.tables)} 张表行数一致, 审计记录 ok {report.audit.count} records"
+    )
+
+
+@main.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+def restore(file: str) -> None:
+    """Restore FILE into the configured database, which must be empty (R-32c)."""
+    from wangua.backups.core import BackupError, restore
+
+    settings = _settings()
+    if settings.database_url is None:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        digest = restore(settings.resolved_database_url, Path(file))
+    except BackupError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"已从 {file} 恢复 (sha256 {digest})")
+
+
+@main.group()
+def bank() -> None:
+    """Bank statements (R-16a)."""
+
+
+@bank.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--bank", "bank_code", default="default", show_default=True, help="the bank's code")
+def bank_import(file: str, bank_code: str) -> None:
+    """Import statement lines (CSV), matched exactly like notifications."""
+    from wangua.deposits.banks import banks
+    from wangua.deposits.statement_import import import_statement
+    from wangua.runtime import Runtime
+    from wangua.serving import migrate
+
+    settings = _settings()
+    if bank_code not in banks(settings):
+        raise click.ClickException(f"unknown bank {bank_code!r}")
+    migrate(settings)
+    runtime = Runtime(settings)
+    try:
+        counts, refusals = import_statement(runtime, bank_code, Path(file))
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
+    finally:
+        runtime.close()
+    for line in refusals:
+        click.echo(line, err=True)
+    outcomes = ("matched", "unmatched", "duplicate", "refused")
+    click.echo(" ".join(f"{k}={counts[k]}" for k in outcomes))
 
 
 if __name__ == "__main__":  # pragma: no cover

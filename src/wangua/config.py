@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, time
 from pathlib import Path
 from typing import Literal
 
@@ -18,13 +18,15 @@ class Settings(BaseSettings):
     clock: Literal["system", "simulated"] = "system"
     clock_start: datetime | None = None
     trust_anchors: str = ""
-    bank_secret: str = "wangua-development-bank-secret"  # noqa: S105  (development default)
+    bank_secret: str = ""  # no secret, no bank notifications: never a default anyone can read
     price_approval: Literal["off", "required"] = "off"
     login_rate_per_minute: int = 60
     token_hours: int = 12
     deposit_bank: str = "中国工商银行咸宁分行"
     deposit_account_name: str = "咸宁市公共资源交易中心"
     deposit_account_no: str = "1818 0000 0000 0000 001"
+    banks: str = ""  # JSON list: code, name, secret, account_no, account_name, grantors
+    refund_interest_bp: int = Field(default=35, ge=0)  # late-refund interest, 0.01 % a year
     proxy_max_steps: int = 1000
     reserve_key_dir: Path | None = None
     crl_dir: Path | None = None
@@ -34,6 +36,12 @@ class Settings(BaseSettings):
     argon2_time_cost: int = Field(default=3, ge=1)
     argon2_memory_kib: int = Field(default=65536, ge=8192)
     argon2_parallelism: int = Field(default=4, ge=1)
+    audit_key_dir: Path | None = None
+    audit_checkpoint_minutes: float = Field(default=10.0, gt=0)
+    backup_dir: Path | None = None
+    backup_keep_days: int = Field(default=14, ge=1)
+    backup_time: time = time(2, 0)  # Asia/Shanghai
+    log_format: Literal["json", "text"] = "text"
 
     @field_validator("clock_start", mode="after")
     @classmethod
@@ -53,6 +61,14 @@ class Settings(BaseSettings):
     @property
     def resolved_crl_dir(self) -> Path:
         return self.crl_dir or self.data_dir / "crl"
+
+    @property
+    def resolved_audit_key_dir(self) -> Path:
+        return self.audit_key_dir or self.data_dir / "keys"
+
+    @property
+    def resolved_backup_dir(self) -> Path:
+        return self.backup_dir or self.data_dir / "backups"
 
     @property
     def trust_anchor_paths(self) -> list[Path]:

@@ -14,6 +14,7 @@ import chinese_calendar
 from tests.api.bidding_support import listing_lot
 from tests.harness import Account, Stack
 from wangua.kit.times import SHANGHAI
+from wangua.kit.workdays import year_known
 
 
 def wait_for(stack: Stack, lot_id: int, count: int, timeout: float = 10.0) -> list[dict[str, Any]]:
@@ -93,9 +94,14 @@ def test_r29_a_result_is_due_within_ten_working_days(stack: Stack, staff: Accoun
     result = next(p for p in log if p["lot_id"] == lot["id"] and p["kind"] == "result")
     decided = datetime.fromisoformat(lot["listing_end"]).astimezone(SHANGHAI).date()
     due = date.fromisoformat(result["due_by"])
-    # the official calendar says: exactly ten working days after the decision, the last one due
-    assert len(chinese_calendar.get_workdays(decided + timedelta(days=1), due)) == 10
-    assert chinese_calendar.is_workday(due)
+    # ten working days after the decision, the last one due: on the official calendar where
+    # it is known, Monday to Friday beyond it (the shared clock may have passed its last year)
+    if year_known(decided.year) and year_known(due.year):
+        assert len(chinese_calendar.get_workdays(decided + timedelta(days=1), due)) == 10
+        assert chinese_calendar.is_workday(due)
+    else:
+        weekdays = [decided + timedelta(days=n) for n in range(1, (due - decided).days + 1)]
+        assert sum(day.weekday() < 5 for day in weekdays) == 10 and due.weekday() < 5
 
 
 def test_r04_bidders_cannot_read_the_delivery_log(stack: Stack) -> None:

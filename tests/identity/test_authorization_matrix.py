@@ -75,7 +75,27 @@ POLICY: dict[tuple[str, str], str | frozenset[str]] = {
     ("GET", "/api/v1/lots/{lot_id}/bidders"): roles("staff"),
     ("POST", "/api/v1/lots/{lot_id}/identity-access"): roles("staff"),
     ("POST", "/api/v1/identity-access/{request_id}/approve"): roles("supervisor"),
+    # deposits, bank channel and refunds (R-16a … R-44)
+    ("GET", "/api/v1/bank/health"): PUBLIC,  # the bank's HMAC over the empty body
+    ("POST", "/api/v1/bank/refund-instructions"): PUBLIC,  # the bank's HMAC
+    ("POST", "/api/v1/bank/refund-confirmations"): PUBLIC,  # the bank's HMAC
+    ("GET", "/api/v1/workdays/{year}"): PUBLIC,
+    ("POST", "/api/v1/applications/{application_id}/deposit-account"): roles("bidder"),
+    ("POST", "/api/v1/guarantees"): roles("staff"),
+    ("POST", "/api/v1/lots/{lot_id}/forfeiture"): roles("staff"),
+    ("PUT", "/api/v1/admin/workdays/{year}"): roles("admin"),
+    ("GET", "/api/v1/lots/{lot_id}/refunds"): roles("finance"),
+    ("POST", "/api/v1/refunds/{refund_id}/release"): roles("finance"),
+    ("GET", "/api/v1/finance/payments"): roles("finance"),
+    ("POST", "/api/v1/finance/payments/{payment_id}/assign"): roles("finance"),
+    ("POST", "/api/v1/finance/payments/{payment_id}/return"): roles("finance"),
+    ("POST", "/api/v1/finance/refund-instructions.csv"): roles("finance"),
+    ("GET", "/api/v1/lots/{lot_id}/reconciliation"): roles("finance"),
+    ("GET", "/api/v1/lots/{lot_id}/reconciliation.csv"): roles("finance"),
+    ("GET", "/api/v1/finance/reconciliation"): roles("finance"),
+    ("GET", "/api/v1/finance/reconciliation.csv"): roles("finance"),
     ("GET", "/healthz"): PUBLIC,
+    ("GET", "/metrics"): PUBLIC,  # scraped by monitoring; nginx keeps it off the internet
 }
 ENDS_A_SESSION = {("POST", "/api/v1/auth/logout"), ("POST", "/api/v1/me/certificate/report-loss")}
 
@@ -140,7 +160,8 @@ def test_r03_every_role_is_refused_where_it_is_not_admitted(stack: Stack, staff:
             if admitted and (method, path) in ENDS_A_SESSION:
                 continue
             answer = caller.http.request(method, url, json={})
-            body = answer.json() if answer.content else None
+            json_answer = "json" in answer.headers.get("content-type", "")
+            body = answer.json() if json_answer else None
             code = body.get("code") if isinstance(body, dict) else None
             if admitted:
                 assert code not in ("UNAUTHENTICATED", "ROLE_NOT_ALLOWED"), (method, path, name)

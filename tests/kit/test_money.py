@@ -20,8 +20,25 @@ def test_amounts_parse_to_fen(text: object, fen: int) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["0", "0.00", "-1", "1.234", "1e3", "NaN", "Infinity", " 5", "+5", "1,000", "", "５", 1.5,
-     True, None, [], "99999999999999999999"],
+    [
+        "0",
+        "0.00",
+        "-1",
+        "1.234",
+        "1e3",
+        "NaN",
+        "Infinity",
+        " 5",
+        "+5",
+        "1,000",
+        "",
+        "５",
+        1.5,
+        True,
+        None,
+        [],
+        "99999999999999999999",
+    ],
 )
 def test_bad_amounts_are_refused_with_a_stable_code(text: object) -> None:
     with pytest.raises(Problem) as refused:

@@ -29,28 +29,40 @@ def digest(data: Any) -> str:
     return hashlib.sha256(canonical(data).encode()).hexdigest()
 
 
+_CANONICAL = json.JSONEncoder(
+    ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str
+)
+
+
 def canonical(data: Any) -> str:
-    return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
+    """Sorted-key, compact JSON: the form that is hashed."""
+    return _CANONICAL.encode(data)
 
 
 def entry_hash(prev_hash: str, fields: dict[str, Any]) -> str:
     return hashlib.sha256((prev_hash + canonical(fields)).encode()).hexdigest()
 
 
+HASHED = (
+    "stream",
+    "seq",
+    "at",
+    "actor_user_id",
+    "actor_role",
+    "actor_cert_serial",
+    "action",
+    "object_type",
+    "object_id",
+    "input_digest",
+    "result",
+)
+
+
 def entry_fields(entry: AuditEntry) -> dict[str, Any]:
-    return {
-        "stream": entry.stream,
-        "seq": entry.seq,
-        "at": rfc3339(entry.at),
-        "actor_user_id": entry.actor_user_id,
-        "actor_role": entry.actor_role,
-        "actor_cert_serial": entry.actor_cert_serial,
-        "action": entry.action,
-        "object_type": entry.object_type,
-        "object_id": entry.object_id,
-        "input_digest": entry.input_digest,
-        "result": entry.result,
-    }
+    """The hashed fields of an entry, its time in RFC 3339."""
+    fields = {name: getattr(entry, name) for name in HASHED}
+    fields["at"] = rfc3339(entry.at)
+    return fields
 
 
 def record(

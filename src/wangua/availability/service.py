@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import and_, or_, select
 
+from wangua.audit.service import record
 from wangua.availability.models import Outage, ServingSession
 from wangua.kit.times import wall_now
 from wangua.lots.models import Lot
@@ -94,7 +95,16 @@ def stop_serving(runtime: Runtime, session_id: int) -> None:
 
 def record_outage(work: Work, start: datetime, end: datetime, detected_by: str) -> None:
     """Record the outage and suspend, with cause (4), every lot it touches."""
-    work.session.add(Outage(started_at=start, ended_at=end, detected_by=detected_by))
+    outage = Outage(started_at=start, ended_at=end, detected_by=detected_by)
+    work.session.add(outage)
+    work.session.flush()
+    record(
+        work,
+        "outage.recorded",
+        object_type="outage",
+        object_id=outage.id,
+        data={"started_at": start, "ended_at": end, "detected_by": detected_by},
+    )
     hit = work.session.scalars(
         select(Lot.id)
         .where(

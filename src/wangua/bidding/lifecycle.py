@@ -17,6 +17,7 @@ from wangua.audit.service import lot_stream, record
 from wangua.availability.service import WINDOW, suspend_for_outage, was_down
 from wangua.bidding import rules
 from wangua.bidding.models import InquiryAnswer, Quote, Result
+from wangua.deposits.refunds import settle_lot
 from wangua.kit.money import format_fen
 from wangua.kit.times import rfc3339
 from wangua.live.events import emit
@@ -231,6 +232,7 @@ def decide(work: Work, lot: Lot, outcome: rules.Outcome, at: datetime) -> None:
         },
         at=at,
     )
+    settle_lot(work, lot, at)
 
 
 def _result_summary(lot: Lot, result: Result) -> str:

@@ -24,6 +24,7 @@ from wangua.kit.times import rfc3339
 from wangua.live.events import emit
 from wangua.lots.models import Lot
 from wangua.lots.repository import lock_lot
+from wangua.monitoring import metrics
 from wangua.runtime import Work
 from wangua.scheduler.service import catch_up
 
@@ -103,6 +104,7 @@ def place_quote(work: Work, lot_id: int, amount_fen: int, request_id: str | None
     refused = rules.refusal(standing(lot), bidder, amount_fen, now)
     if refused is not None:
         status, title = REFUSALS[refused]
+        metrics.QUOTES_REFUSED.labels(code=refused.value).inc()
         raise Problem(status, refused.value, title, f"{title}(报价 {format_fen(amount_fen)} 元)")
     assert application is not None
     quote = accept(work, lot, application, amount_fen, now, request_id=request_id, by_proxy=False)
@@ -142,6 +144,7 @@ def accept(
     data["timed_deadline"] = rfc3339(lot.timed_deadline) if phase is rules.Phase.TIMED else None
     data["next_minimum"] = format_fen(rules.next_minimum(standing(lot)))
     emit(work, lot, "quote", data)
+    metrics.QUOTES_ACCEPTED.inc()
     record(
         work,
         "quote.accepted",

@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 from sqlalchemy import or_, select, update
 
+from wangua.audit.service import record
 from wangua.kit.times import SHANGHAI, rfc3339, wall_now
 from wangua.kit.workdays import add_working_days
 from wangua.lots.models import GRANTORS, Lot
@@ -130,6 +131,13 @@ def deliver(runtime: Runtime, delivery_id: int, client: httpx.Client) -> bool:
         row.last_status, row.last_error = status, error
         if error is None:
             row.delivered_at = wall_now()
+            record(
+                work,
+                "publication.delivered",
+                object_type="delivery",
+                object_id=row.id,
+                data={"publication_id": row.publication_id, "target": row.target},
+            )
         else:
             row.next_attempt_at = wall_now() + backoff(
                 row.attempts, runtime.settings.publish_retry_seconds

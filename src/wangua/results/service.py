@@ -16,6 +16,7 @@ from wangua.lots.schemas import LotCreate
 from wangua.lots.service import create_lot
 from wangua.publishing.service import publish
 from wangua.runtime import Work
+from wangua.scheduler.service import catch_up
 
 VOID_CAUSES = {
     1: "未按要求提供有关文件材料、提供虚假文件材料或者隐瞒重要事实",
@@ -34,6 +35,7 @@ def void_result(work: Work, lot_id: int, cause: int, note: str) -> Result:
     lot = lock_lot(work, lot_id)
     if work.actor.grantor != lot.grantor:
         raise forbidden("只能办理本出让人的地块")
+    catch_up(work, lot)
     result = work.session.get(Result, lot.id)
     if result is None or lot.status != "sold":
         raise Problem(409, "NOT_VOIDABLE", "只有已成交的结果可以认定无效")

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from wangua.audit.service import lot_stream, record
 from wangua.bidding import rules
 from wangua.bidding.lifecycle import restart_countdown
+from wangua.deposits.refunds import settle_lot
 from wangua.kit.problems import Problem, forbidden
 from wangua.kit.times import rfc3339
 from wangua.live.events import emit
@@ -253,4 +254,5 @@ def terminate(work: Work, lot_id: int, cause: int, note: str) -> Lot:
         object_id=lot.id,
         data={"cause": cause, "note": note},
     )
+    settle_lot(work, lot, now)
     return lot

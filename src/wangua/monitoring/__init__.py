@@ -1,0 +1,1 @@
+"""Watching the running system (R-33): Prometheus metrics and structured request logs."""
