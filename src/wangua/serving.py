@@ -54,6 +54,7 @@ def run(
         ssl_cert_reqs=ssl.CERT_OPTIONAL if tls_client_ca else ssl.CERT_NONE,
         proxy_headers=False,
         log_level="info",
+        access_log=False,  # monitoring.logging writes one line per request
         timeout_graceful_shutdown=5,
     )
     config.load()
