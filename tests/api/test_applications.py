@@ -52,6 +52,7 @@ def test_r13_shares_must_sum_to_exactly_100(stack: Stack, staff: Account) -> Non
 
 
 def test_r14_consent_is_required(stack: Stack, staff: Account) -> None:
+    """R-14: submitting records consent; without it nothing is submitted."""
     lot = stack.published_lot(staff)
     bidder = stack.bidder()
     response = bidder.http.post(f"/api/v1/lots/{lot['id']}/applications", json={"consent": False})
@@ -71,6 +72,7 @@ def test_r14_application_may_declare_a_new_company(stack: Stack, staff: Account)
 
 
 def test_r15_each_application_gets_a_unique_order_number(stack: Stack, staff: Account) -> None:
+    """R-15: a unique order number (订单流水号) per application."""
     lot = stack.published_lot(staff)
     numbers = {stack.apply(stack.bidder(), lot)["order_no"] for _ in range(4)}
     assert len(numbers) == 4

@@ -47,6 +47,7 @@ def test_r19b_later_quotes_exceed_the_highest_by_the_increment(
 
 
 def test_r19c_accepted_quotes_are_public_by_bidder_number(stack: Stack, staff: Account) -> None:
+    """R-19c: each accepted quote is published at once, by bidder number only."""
     lot, (a, b), (app_a, app_b) = listing_lot(stack, staff, 2)
     stack.quote(a, lot, "120000000.00")
     stack.quote(b, lot, "121000000.00")
@@ -77,6 +78,7 @@ def test_r19d_the_highest_bidder_cannot_quote_again_until_outbid(
 def test_r20_a_quote_is_irrevocable_and_a_retry_returns_the_same_quote(
     stack: Stack, staff: Account
 ) -> None:
+    """R-20: an accepted quote is irrevocable; nothing deletes or edits it."""
     lot, (a, b), _ = listing_lot(stack, staff, 2)
     request_id = str(uuid.uuid4())
     first = stack.quote(a, lot, "120000000.00", request_id)
