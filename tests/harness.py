@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 import os
 import socket
 import threading
@@ -346,6 +347,26 @@ class Stack:
             f"/api/v1/lots/{lot['id']}/quotes",
             json={"amount": amount, "request_id": request_id or str(uuid.uuid4())},
         )
+
+
+@contextmanager
+def captured_logs() -> Iterator[list[str]]:
+    lines: list[str] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            lines.append(self.format(record))
+
+    handler = Keep(level=logging.DEBUG)
+    root = logging.getLogger()
+    previous = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    try:
+        yield lines
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(previous)
 
 
 @contextmanager

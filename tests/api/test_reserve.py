@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import base64
 import json
+import subprocess
 from datetime import datetime, timedelta
 from typing import Any
 
 from tests.api.bidding_support import listing_lot, read_events, result, to_timed_bidding
-from tests.harness import Account, Stack
+from tests.harness import Account, Stack, captured_logs
+from wangua.backups.core import backup
 from wangua.reserve.sealing import seal
 
 
@@ -178,15 +180,18 @@ def test_r11_the_reserve_never_leaks_before_the_decision(stack: Stack, staff: Ac
     stack.quote(b, lot, "121000000.00")
     into_window(stack, lot)
     price, fen = "123456789.12", "12345678912"
-    import_reserve(stack, lot, sealed(stack, lot, price, supervisor))
-    to_timed_bidding(stack, lot, [a, b])
+    with captured_logs() as logs:
+        import_reserve(stack, lot, sealed(stack, lot, price, supervisor))
+        to_timed_bidding(stack, lot, [a, b])
+        again = import_reserve(stack, lot, sealed(stack, lot, price, supervisor)).text
     seen = [
+        *logs,
+        again,
         stack.anonymous().get(f"/api/v1/lots/{lot['id']}").text,
         stack.anonymous().get(f"/api/v1/lots/{lot['id']}/quotes").text,
         stack.anonymous().get(f"/api/v1/lots/{lot['id']}/result").text,
         staff.http.get(f"/api/v1/lots/{lot['id']}").text,
         str(read_events(stack, lot["id"], count=5)),
-        import_reserve(stack, lot, sealed(stack, lot, price, supervisor)).text,
     ]
     with stack.runtime.db.read_session() as session:
         from sqlalchemy import text
@@ -197,6 +202,20 @@ def test_r11_the_reserve_never_leaks_before_the_decision(stack: Stack, staff: Ac
         for name in ("wangua.sqlite3", "wangua.sqlite3-wal"):
             if (stack.work_dir / name).exists():
                 seen.append((stack.work_dir / name).read_bytes().decode("latin-1"))
+    copy = stack.work_dir / f"leak-{lot['id']}.backup"
+    backup(stack.runtime.settings.resolved_database_url, copy)
+    if stack.backend == "sqlite":
+        seen.append(copy.read_bytes().decode("latin-1"))
+    else:  # the custom format is compressed: read it back as SQL
+        seen.append(
+            subprocess.run(
+                ["pg_restore", "-f", "-", str(copy)],
+                capture_output=True,
+                text=True,
+                check=True,
+                timeout=120,
+            ).stdout
+        )
     for text_seen in seen:
         for form in (price, fen, "123456789.1", "123,456,789"):
             assert form not in text_seen

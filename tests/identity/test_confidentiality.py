@@ -2,32 +2,8 @@
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 from tests.api.bidding_support import listing_lot, read_events, result, to_timed_bidding
-from tests.harness import Account, Stack
-
-
-@contextmanager
-def captured_logs() -> Iterator[list[str]]:
-    lines: list[str] = []
-
-    class Keep(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            lines.append(self.format(record))
-
-    handler = Keep(level=logging.DEBUG)
-    root = logging.getLogger()
-    previous = root.level
-    root.addHandler(handler)
-    root.setLevel(logging.DEBUG)
-    try:
-        yield lines
-    finally:
-        root.removeHandler(handler)
-        root.setLevel(previous)
+from tests.harness import Account, Stack, captured_logs
 
 
 def test_r07_no_response_or_log_line_links_a_bidder_to_the_lot_before_the_decision(
