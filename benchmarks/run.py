@@ -215,7 +215,7 @@ def measure_profile(system: System, url: str, pid: int, plan: Plan) -> dict[str,
     return summary
 
 
-def measure_system(plan: Plan, with_profile: bool) -> dict[str, Any]:
+def measure_system(plan: Plan, with_profile: bool, workers: int = 1) -> dict[str, Any]:
     name = f"wangua_bench_app_{os.getpid()}"
     with (
         tempfile.TemporaryDirectory(prefix="wangua-bench-") as tmp,
@@ -228,7 +228,7 @@ def measure_system(plan: Plan, with_profile: bool) -> dict[str, Any]:
         for size, lot in sorted(system.growth.items()):
             seeded[size] = seed_quotes(inst, system, lot, size)
             log(f"  seeded {size} quotes on lot {lot.id} in {seeded[size]:.1f} s")
-        with server(inst, "system") as process:
+        with server(inst, "system", workers) as process:
             assert process.proc is not None
             out = measure_http(system, process.url, process.proc.pid, plan)
             if with_profile:
@@ -242,6 +242,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="short runs (about 3 minutes)")
     parser.add_argument("--write-doc", action="store_true", help="regenerate docs/performance.md")
     parser.add_argument("--no-profile", action="store_true", help="skip the py-spy profile")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="serve with N worker processes (server CPU columns then count "
+        "the parent process only)",
+    )
     parser.add_argument(
         "--from-results",
         type=Path,
@@ -261,7 +268,7 @@ def main(argv: list[str] | None = None) -> int:
     log("\nraw-SQL floor (pgbench, prepared statements)")
     results["floors"] = measure_floors(plan)
     log("\nwangua serve (HTTP API, system clock)")
-    results.update(measure_system(plan, with_profile=not args.no_profile))
+    results.update(measure_system(plan, with_profile=not args.no_profile, workers=args.workers))
     results["elapsed_seconds"] = time.monotonic() - began
     results = json.loads(json.dumps(results, default=str))
     log("\n" + report.summary(results))

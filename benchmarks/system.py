@@ -85,9 +85,9 @@ def bench_installation(base: Path, name: str) -> Iterator[Installation]:
 
 
 @contextmanager
-def server(inst: Installation, clock: str) -> Iterator[ServerProcess]:
+def server(inst: Installation, clock: str, workers: int = 1) -> Iterator[ServerProcess]:
     inst.env["WANGUA_CLOCK"] = clock
-    process = ServerProcess(inst)
+    process = ServerProcess(inst, *(["--workers", str(workers)] if workers > 1 else []))
     try:
         process.start()
         yield process

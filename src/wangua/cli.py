@@ -27,15 +27,36 @@ def _settings() -> Settings:
 @click.option("--tls-cert", type=click.Path(exists=True, dir_okay=False))
 @click.option("--tls-key", type=click.Path(exists=True, dir_okay=False))
 @click.option("--tls-client-ca", type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="worker processes (PostgreSQL only; TLS then terminates at nginx)",
+)
 def serve(
-    host: str, port: int, tls_cert: str | None, tls_key: str | None, tls_client_ca: str | None
+    host: str,
+    port: int,
+    tls_cert: str | None,
+    tls_key: str | None,
+    tls_client_ca: str | None,
+    workers: int,
 ) -> None:
     """Serve the web pages and the API (settings from WANGUA_* variables)."""
-    from wangua.serving import migrate, run
+    from wangua.db import normalise_url
+    from wangua.serving import migrate, run, run_workers
 
     settings = _settings()
     if (tls_cert is None) != (tls_key is None):
         raise click.UsageError("--tls-cert and --tls-key go together")
+    if workers > 1:
+        if tls_cert:
+            raise click.UsageError("--workers > 1 serves plain HTTP behind nginx; drop --tls-*")
+        if normalise_url(settings.resolved_database_url).get_backend_name() != "postgresql":
+            raise click.UsageError("--workers > 1 needs PostgreSQL (WANGUA_DATABASE_URL)")
+        migrate(settings)
+        run_workers(host=host, port=port, workers=workers)
+        return
     migrate(settings)
     run(
         settings,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ssl
+from typing import Any
 
 import uvicorn
 from sqlalchemy import create_engine, text
@@ -30,6 +31,31 @@ def migrate(settings: Settings) -> None:
         finally:
             conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": MIGRATION_LOCK})
     engine.dispose()
+
+
+def worker_app() -> Any:
+    """The application of one worker process of `wangua serve --workers N` (settings
+    from the environment, like the parent's)."""
+    from wangua.app import create_app
+
+    return create_app(Settings())
+
+
+def run_workers(*, host: str, port: int, workers: int) -> None:
+    """Several worker processes on one socket. Safe on PostgreSQL: the lot row lock
+    orders writers, SKIP LOCKED gives each timer to one process, and LISTEN/NOTIFY wakes
+    every process's watchers. TLS is then nginx's job (docs/deployment.md)."""
+    uvicorn.run(
+        "wangua.serving:worker_app",
+        factory=True,
+        workers=workers,
+        host=host,
+        port=port,
+        proxy_headers=False,
+        log_level="info",
+        access_log=False,
+        timeout_graceful_shutdown=5,
+    )
 
 
 def run(

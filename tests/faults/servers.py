@@ -170,8 +170,9 @@ def installation(backend: str, base: Path) -> Iterator[Installation]:
 class ServerProcess:
     """`wangua serve` in its own process group."""
 
-    def __init__(self, inst: Installation) -> None:
+    def __init__(self, inst: Installation, *extra: str) -> None:
         self.inst = inst
+        self.extra = extra
         self.port = 0
         self.proc: subprocess.Popen[bytes] | None = None
 
@@ -186,7 +187,15 @@ class ServerProcess:
         self.inst.logs.append(log)
         with log.open("wb") as out:
             self.proc = subprocess.Popen(
-                [wangua_executable(), "serve", "--host", "127.0.0.1", "--port", str(self.port)],
+                [
+                    wangua_executable(),
+                    "serve",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(self.port),
+                    *self.extra,
+                ],
                 env=self.inst.env,
                 cwd=self.inst.base,
                 stdout=out,

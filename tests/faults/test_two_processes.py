@@ -76,3 +76,30 @@ def test_a_quote_on_one_process_reaches_watchers_on_another_postgresql(tmp_path:
         finally:
             first.stop()
             second.stop()
+
+
+def test_serve_with_two_workers_runs_a_listing_postgresql(tmp_path: Path) -> None:
+    with installation("postgresql", tmp_path) as inst:
+        server = ServerProcess(inst, "--workers", "2")
+        try:
+            stack = process_stack(inst, server.start())
+            staff = stack.account("staff", "xianning-city")
+            lot = stack.published_lot(staff)
+            a, b = stack.bidder(), stack.bidder()
+            stack.qualified(a, lot)
+            stack.qualified(b, lot)
+            stack.advance_to(lot["listing_start"])
+            seen: list[tuple[float, dict[str, Any]]] = []
+            ready = threading.Event()
+            watcher = threading.Thread(target=watch, args=(server.url, lot["id"], 6, seen, ready))
+            watcher.start()
+            assert ready.wait(10)
+            amounts = [f"{120 + i}000000.00" for i in range(6)]
+            for i, amount in enumerate(amounts):
+                assert stack.quote((a, b)[i % 2], lot, amount).status_code == 201
+            watcher.join(15)
+            assert [data["amount"] for _, data in seen] == amounts
+            stack.advance_to(lot["listing_end"])
+            assert stack.lot(lot["id"])["status"] == "inquiry"
+        finally:
+            server.stop()
