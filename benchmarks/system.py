@@ -18,11 +18,11 @@ from pathlib import Path
 from typing import Any
 
 from tests.faults.servers import (
-    ADMIN_PASSWORD,
     Installation,
     ServerProcess,
     _environment,
     process_stack,
+    provision,
 )
 from tests.harness import Account, Stack, drop_postgres_database, fresh_postgres_database
 
@@ -64,21 +64,7 @@ def bench_installation(base: Path, name: str) -> Iterator[Installation]:
         inst = Installation(
             "postgresql", base, env, ca_dir, base / "admin.key.pem", base / "admin.crt.pem"
         )
-        inst.cli("ca", "init", str(ca_dir))
-        inst.cli("db", "upgrade")
-        inst.cli("ca", "issue", str(ca_dir), "--cn", "admin", "--out", str(base / "admin"))
-        inst.cli(
-            "user",
-            "add",
-            "--username",
-            "admin",
-            "--password",
-            ADMIN_PASSWORD,
-            "--role",
-            "admin",
-            "--cert",
-            str(inst.admin_cert),
-        )
+        provision(inst)
         yield inst
     finally:
         drop_postgres_database(name)

@@ -126,6 +126,25 @@ def _environment(base: Path, database_url: str, ca_dir: Path) -> dict[str, str]:
     return env
 
 
+def provision(inst: Installation) -> None:
+    """Through the command line, as an operator would: a CA, the schema, an administrator."""
+    inst.cli("ca", "init", str(inst.ca_dir))
+    inst.cli("db", "upgrade")
+    inst.cli("ca", "issue", str(inst.ca_dir), "--cn", "admin", "--out", str(inst.base / "admin"))
+    inst.cli(
+        "user",
+        "add",
+        "--username",
+        "admin",
+        "--password",
+        ADMIN_PASSWORD,
+        "--role",
+        "admin",
+        "--cert",
+        str(inst.admin_cert),
+    )
+
+
 @contextmanager
 def installation(backend: str, base: Path) -> Iterator[Installation]:
     """A fresh database with its schema and an administrator, made with the CLI."""
@@ -142,21 +161,7 @@ def installation(backend: str, base: Path) -> Iterator[Installation]:
         inst = Installation(
             backend, base, env, ca_dir, base / "admin.key.pem", base / "admin.crt.pem"
         )
-        inst.cli("ca", "init", str(ca_dir))
-        inst.cli("db", "upgrade")
-        inst.cli("ca", "issue", str(ca_dir), "--cn", "admin", "--out", str(base / "admin"))
-        inst.cli(
-            "user",
-            "add",
-            "--username",
-            "admin",
-            "--password",
-            ADMIN_PASSWORD,
-            "--role",
-            "admin",
-            "--cert",
-            str(inst.admin_cert),
-        )
+        provision(inst)
         try:
             yield inst
         except BaseException:
