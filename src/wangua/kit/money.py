@@ -50,6 +50,55 @@ def fen_to_decimal(fen: int) -> Decimal:
     return Decimal(fen).scaleb(-2)
 
 
+DIGITS = "零壹贰叁肆伍陆柒捌玖"
+PLACES = ("", "拾", "佰", "仟")
+MYRIADS = ("", "万", "亿", "万亿")
+
+
+def _four_digits(group: int) -> str:
+    text, zero = "", False
+    for place in range(3, -1, -1):
+        digit = group // 10**place % 10
+        if digit == 0:
+            zero = bool(text)
+            continue
+        if zero:
+            text += "零"
+            zero = False
+        text += DIGITS[digit] + PLACES[place]
+    return text
+
+
+def capital_numerals(fen: int) -> str:
+    """An amount in Chinese capital numerals (大写) as banks write them: 壹亿贰仟万元整,
+    壹仟零伍元叁角, 壹元零伍分. "整" follows 元 only; no amount is negative."""
+    if fen < 0:
+        raise ValueError("amounts written in capitals are never negative")
+    yuan, cents = divmod(fen, FEN_PER_YUAN)
+    groups = [yuan // 10 ** (4 * i) % 10**4 for i in range(len(MYRIADS))]
+    text, zero = "", False
+    for index in range(len(MYRIADS) - 1, -1, -1):
+        group = groups[index]
+        if group == 0:
+            zero = bool(text)
+            continue
+        if text and (zero or group < 1000):
+            text += "零"
+        text += _four_digits(group) + MYRIADS[index]
+        zero = False
+    text = f"{text}元" if text else ""
+    if cents == 0:
+        return (text or "零元") + "整"
+    jiao, fen_digit = divmod(cents, 10)
+    if jiao:
+        text += DIGITS[jiao] + "角"
+    elif text:
+        text += "零"
+    if fen_digit:
+        text += DIGITS[fen_digit] + "分"
+    return text
+
+
 def _invalid(field: str, value: object) -> Problem:
     return Problem(
         422,
