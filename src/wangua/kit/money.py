@@ -50,46 +50,6 @@ def fen_to_decimal(fen: int) -> Decimal:
     return Decimal(fen).scaleb(-2)
 
 
-_NUMERALS = "零壹贰叁肆伍陆柒捌玖"
-_PLACES = ("", "拾", "佰", "仟")
-
-
-def capital_yuan(fen: int) -> str:
-    """Integer fen in Chinese capital numerals (大写金额), as confirmations print the price:
-    12_200_000_000 → "壹亿贰仟贰佰万元整", 100_500 → "壹仟零伍元整", 1_005 → "壹拾元零伍分".
-    A run of zeros inside the number reads as one 零; whole yuan and whole jiao end in 整."""
-    if fen < 0:
-        raise ValueError("a capital amount is never negative")
-    yuan, rest = divmod(fen, FEN_PER_YUAN)
-    jiao, cents = divmod(rest, 10)
-    text = f"{_capital_integer(yuan)}元" if yuan else ""
-    if jiao:
-        text += f"{_NUMERALS[jiao]}角"
-    elif cents and yuan:
-        text += "零"
-    if cents:
-        return f"{text}{_NUMERALS[cents]}分"
-    return f"{text or '零元'}整"
-
-
-def _capital_integer(number: int) -> str:
-    """A positive integer in capital numerals: 亿 and 万 sections, then digits below 10 000."""
-    for size, unit in ((10**8, "亿"), (10**4, "万")):
-        if number >= size:
-            high, low = divmod(number, size)
-            tail = "" if low == 0 else ("零" if low < size // 10 else "") + _capital_integer(low)
-            return f"{_capital_integer(high)}{unit}{tail}"
-    text, zeros = "", False
-    for place in range(3, -1, -1):
-        digit = number // 10**place % 10
-        if digit == 0:
-            zeros = bool(text)
-            continue
-        text += ("零" if zeros else "") + _NUMERALS[digit] + _PLACES[place]
-        zeros = False
-    return text
-
-
 DIGITS = "零壹贰叁肆伍陆柒捌玖"
 PLACES = ("", "拾", "佰", "仟")
 MYRIADS = ("", "万", "亿", "万亿")
