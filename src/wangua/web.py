@@ -44,22 +44,22 @@ def current_actor(actor: Annotated[Actor | None, Depends(optional_actor)]) -> Ac
     return actor
 
 
+def act_as(actor: Actor, roles: tuple[str, ...]) -> Actor:
+    """The caller acting in the first of `roles` they hold; 403 ROLE_NOT_ALLOWED if none."""
+    for name in roles:
+        if name in actor.roles:
+            return Actor(
+                actor.user_id, name, actor.username, actor.cert_serial, actor.grantor, actor.roles
+            )
+    raise Problem(403, "ROLE_NOT_ALLOWED", "无权操作", f"需要以下角色之一:{'、'.join(roles)}")
+
+
 def role(*roles: str) -> Callable[[Actor], Actor]:
     """A dependency that admits callers holding one of `roles`, acting in that role.
     The roles are kept on the dependency so the route table can be audited."""
 
     def check(actor: Annotated[Actor, Depends(current_actor)]) -> Actor:
-        for name in roles:
-            if name in actor.roles:
-                return Actor(
-                    actor.user_id,
-                    name,
-                    actor.username,
-                    actor.cert_serial,
-                    actor.grantor,
-                    actor.roles,
-                )
-        raise Problem(403, "ROLE_NOT_ALLOWED", "无权操作", f"需要以下角色之一:{'、'.join(roles)}")
+        return act_as(actor, roles)
 
     check.allowed_roles = roles  # type: ignore[attr-defined]
     return check
