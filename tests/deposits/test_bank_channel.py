@@ -171,3 +171,52 @@ def test_r16a_bank_import_matches_statement_lines_like_notifications(
     assert _status(bidder, application) == "qualified"
     # a statement line and a notification are the same transaction
     assert stack.bank(good).json() == {"status": "duplicate"}
+
+
+def test_r16a_application_names_the_bank_and_account_of_the_lots_grantor(
+    stack: Stack, staff: Account
+) -> None:
+    """A county lot's deposit instructions name the county's bank and master account, and
+    the application's virtual sub-account once issued; paying by them qualifies."""
+    county_staff = stack.account("staff", "tongshan")
+    lot = stack.published_lot(county_staff, grantor="tongshan")
+    bidder = stack.bidder()
+    application = stack.apply(bidder, lot)
+    expected = {
+        "bank": COUNTY_BANK["name"],
+        "bank_code": COUNTY_BANK["code"],
+        "account_name": COUNTY_BANK["account_name"],
+        "account_no": COUNTY_BANK["account_no"],
+        "master_account_no": COUNTY_BANK["account_no"],
+        "sub_account_no": None,
+    }
+    assert {k: application["deposit"][k] for k in expected} == expected
+    assert application["deposit"]["memo"] == application["order_no"]
+    url = f"/api/v1/applications/{application['id']}"
+    assert bidder.http.get(url).json()["deposit"] == application["deposit"]
+    # a city lot still names the default bank
+    city = stack.apply(bidder, stack.published_lot(staff))
+    settings = stack.runtime.settings
+    assert (city["deposit"]["bank"], city["deposit"]["account_no"]) == (
+        settings.deposit_bank,
+        settings.deposit_account_no,
+    )
+    # once issued, the sub-account is where the deposit goes
+    issued = bidder.http.post(f"{url}/deposit-account").json()
+    shown = bidder.http.get(url).json()["deposit"]
+    assert shown["account_no"] == shown["sub_account_no"] == issued["account_no"]
+    assert shown["bank_code"] == COUNTY_BANK["code"]
+    assert shown["master_account_no"] == COUNTY_BANK["account_no"]
+    mine = bidder.http.get("/api/v1/me/applications").json()
+    assert [a["deposit"] for a in mine if a["id"] == application["id"]] == [shown]
+    body = credit(bidder.http.get(url).json(), stack, memo="")
+    paid = signed(
+        stack,
+        "POST",
+        "/api/v1/bank/notifications",
+        body,
+        secret=COUNTY_BANK["secret"],
+        bank_id=COUNTY_BANK["code"],
+    )
+    assert paid.json() == {"status": "matched"}
+    assert _status(bidder, application) == "qualified"

@@ -38,7 +38,7 @@ def apply(
         application = service.apply(work, lot_id, body.members, body.new_company, body.consent)
         lot = work.session.get(Lot, lot_id)
         assert lot is not None
-        return service.application_view(application, lot, rt.settings)
+        return service.application_view(work.session, application, lot, rt.settings)
 
 
 @router.get("/applications/{application_id}")
@@ -55,7 +55,7 @@ def get_application(
         staff = "staff" in actor.roles and actor.grantor == lot.grantor and lot.status in DECIDED
         if not (own or staff):
             raise not_found("竞买申请")
-        return service.application_view(application, lot, rt.settings)
+        return service.application_view(session, application, lot, rt.settings)
 
 
 @router.get("/me/applications")
@@ -67,4 +67,4 @@ def my_applications(rt: RuntimeDep, actor: CurrentActor) -> list[dict[str, Any]]
             .where(Application.user_id == actor.user_id)
             .order_by(Application.id)
         )
-        return [service.application_view(a, lot, rt.settings) for a, lot in rows]
+        return [service.application_view(session, a, lot, rt.settings) for a, lot in rows]

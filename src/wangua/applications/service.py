@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from wangua.applications.models import Application
 from wangua.applications.repository import application_of
 from wangua.audit.service import lot_stream, record
 from wangua.config import Settings
+from wangua.deposits.accounts import instructions
 from wangua.identity.models import Party, User
 from wangua.kit import ids
 from wangua.kit.money import format_fen, parse_share
@@ -130,7 +132,11 @@ def apply(
     return application
 
 
-def application_view(application: Application, lot: Lot, settings: Settings) -> dict[str, Any]:
+def application_view(
+    session: Session, application: Application, lot: Lot, settings: Settings
+) -> dict[str, Any]:
+    """The application with its deposit instructions: the bank of the lot's grantor
+    (R-16a), or the application's virtual sub-account once issued."""
     return {
         "id": application.id,
         "lot_id": application.lot_id,
@@ -144,12 +150,5 @@ def application_view(application: Application, lot: Lot, settings: Settings) -> 
         "created_at": rfc3339(application.created_at),
         "qualified_at": rfc3339(application.qualified_at),
         "paid": format_fen(application.paid_fen),
-        "deposit": {
-            "amount": format_fen(lot.deposit_fen),
-            "bank": settings.deposit_bank,
-            "account_name": settings.deposit_account_name,
-            "account_no": settings.deposit_account_no,
-            "deadline": rfc3339(lot.deposit_deadline),
-            "memo": application.order_no,
-        },
+        "deposit": instructions(session, settings, application, lot),
     }

@@ -77,6 +77,29 @@ def application_by_account(session: Session, bank_code: str, account_no: str) ->
     )
 
 
+def instructions(
+    session: Session, settings: Settings, application: Application, lot: Lot
+) -> dict[str, Any]:
+    """R-16a: where the application's deposit goes: the bank and master account of the
+    lot's grantor, or the application's own sub-account (and its bank) once issued."""
+    account = account_of(session, application.id)
+    if account is None:
+        bank, sub_account = bank_for_grantor(settings, lot.grantor), None
+    else:
+        bank, sub_account = banks(settings)[account.bank_code], account.account_no
+    return {
+        "amount": format_fen(lot.deposit_fen),
+        "bank": bank.name,
+        "bank_code": bank.code,
+        "account_name": bank.account_name,
+        "account_no": sub_account or bank.account_no,
+        "master_account_no": bank.account_no,
+        "sub_account_no": sub_account,
+        "deadline": rfc3339(lot.deposit_deadline),
+        "memo": application.order_no,
+    }
+
+
 def account_view(
     settings: Settings, account: DepositAccount, application: Application, lot: Lot
 ) -> dict[str, Any]:
