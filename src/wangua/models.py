@@ -21,6 +21,7 @@ from wangua.kit.clock import ClockState
 from wangua.live.models import LotEvent
 from wangua.lots.models import Grantor, Lot
 from wangua.pricing.models import PriceRecord
+from wangua.printing.models import IssuedDocument
 from wangua.publishing.models import Delivery, Publication
 from wangua.reserve.models import SealedReserveRow
 from wangua.scheduler.models import Timer
@@ -43,6 +44,7 @@ __all__ = [
     "Grantor",
     "Guarantee",
     "InquiryAnswer",
+    "IssuedDocument",
     "LoginNonce",
     "Lot",
     "LotEvent",
