@@ -18,6 +18,7 @@ from wangua.kit.money import format_fen
 from wangua.kit.problems import Problem
 from wangua.kit.times import rfc3339
 from wangua.lots.models import Lot
+from wangua.results.confirmation import confirmation_view
 from wangua.results.service import void_view
 
 
@@ -47,6 +48,7 @@ def result_view(session: Session, lot_id: int) -> dict[str, Any]:
         "decided_at": rfc3339(result.decided_at),
         "rule": result.rule,
         "voided": None if result.voided_at is None else void_view(result),
+        "confirmation": confirmation_view(session, result),
     }
 
 
@@ -74,6 +76,7 @@ class BidderStanding:
     has_listing_quote: bool
     inquiry_answer: bool | None
     proxy_max: str | None
+    won: bool = False
 
     @property
     def qualified(self) -> bool:
@@ -103,6 +106,11 @@ def bidder_standing(session: Session, lot: Lot, user_id: int) -> BidderStanding:
             Proxy.cancelled_at.is_(None),
         )
     )
+    result = session.get(Result, lot.id)
     return BidderStanding(
-        application, quoted is not None, answer, None if proxy is None else format_fen(proxy)
+        application,
+        quoted is not None,
+        answer,
+        None if proxy is None else format_fen(proxy),
+        won=result is not None and result.winner_application_id == application.id,
     )

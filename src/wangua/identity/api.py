@@ -8,10 +8,9 @@ from fastapi import APIRouter, Depends, Header, Request, Response
 from pydantic import BaseModel, Field
 
 from wangua.identity import accounts, service
-from wangua.identity.certificates import CertificateRejected
 from wangua.identity.client_certs import presented_certificate
 from wangua.identity.models import User
-from wangua.identity.passwords import password_matches
+from wangua.identity.signin import register_bidder, sign_in
 from wangua.kit.problems import Problem, not_found
 from wangua.kit.times import rfc3339
 from wangua.oversight.cosignature import cosigner, record_cosignature
@@ -85,18 +84,7 @@ def login(body: LoginBody, request: Request, rt: RuntimeDep) -> dict[str, Any]:
         proof = service.Proof(body.certificate, body.nonce, body.signature)
     else:
         proof = presented_certificate(request, rt.trusted_proxies)
-    if proof is None:
-        raise service.bad_credentials()
-    with rt.work(SYSTEM) as work:
-        checked = service.check_certificate(work, body.username, proof, rt.trust)
-    if isinstance(checked, service.LoginOutcome):
-        outcome = checked
-    else:
-        password_ok = password_matches(checked.password_hash, body.password)
-        with rt.work(SYSTEM) as work:
-            outcome = service.finish_login(work, checked, password_ok, rt.settings.token_hours)
-    if outcome.problem is not None:
-        raise outcome.problem
+    outcome = sign_in(rt, body.username, body.password, proof)
     assert outcome.user is not None and outcome.token is not None
     return {
         "token": outcome.token,
@@ -125,26 +113,8 @@ def me(rt: RuntimeDep, actor: CurrentActor) -> dict[str, Any]:
 @router.post("/register", status_code=201, dependencies=[RateLimited])
 def register(body: RegisterBody, rt: RuntimeDep) -> dict[str, Any]:
     """Self-registration of a bidder, with the same certificate proof as login."""
-    with rt.work(SYSTEM) as work:
-        try:
-            service.verify_proof(work, body.proof(), rt.trust)
-        except CertificateRejected:
-            refused = True
-        else:
-            refused = False
-    if refused:
-        raise service.bad_credentials()
-    with rt.work(SYSTEM) as work:
-        user = service.create_user(
-            work,
-            username=body.username,
-            password=body.password,
-            roles=["bidder"],
-            certificate_pem=body.certificate,
-            anchors=rt.trust_anchors,
-            party=body.party.model_dump(),
-        )
-        return _user_json(user)
+    user = register_bidder(rt, body.username, body.password, body.proof(), body.party.model_dump())
+    return _user_json(user)
 
 
 @router.post("/admin/users", status_code=201)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
@@ -35,3 +37,30 @@ def get_lot(session: Session, lot_id: int) -> Lot:
     if lot is None:
         raise not_found("地块")
     return lot
+
+
+def find_lots(
+    session: Session,
+    *,
+    grantor: str | None = None,
+    status: str | None = None,
+    land_use: str | None = None,
+    ends_from: datetime | None = None,
+    ends_until: datetime | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> list[Lot]:
+    """Published lots for the public list, newest listing deadline first (drafts never)."""
+    stmt = select(Lot).where(Lot.status != "draft")
+    if grantor:
+        stmt = stmt.where(Lot.grantor == grantor)
+    if status:
+        stmt = stmt.where(Lot.status == status)
+    if land_use:
+        stmt = stmt.where(Lot.land_use.contains(land_use, autoescape=True))
+    if ends_from:
+        stmt = stmt.where(Lot.listing_end >= ends_from)
+    if ends_until:
+        stmt = stmt.where(Lot.listing_end < ends_until)
+    stmt = stmt.order_by(Lot.listing_end.desc(), Lot.id.desc()).limit(limit).offset(offset)
+    return list(session.scalars(stmt))
