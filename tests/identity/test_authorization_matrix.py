@@ -72,6 +72,7 @@ POLICY: dict[tuple[str, str], str | frozenset[str]] = {
     ("GET", "/api/v1/lots/{lot_id}/price"): roles("staff", "grantor", "supervisor"),
     ("POST", "/api/v1/lots/{lot_id}/void"): roles("staff"),
     ("POST", "/api/v1/lots/{lot_id}/relist"): roles("staff"),
+    ("POST", "/api/v1/lots/{lot_id}/confirmation/signature"): roles("staff"),
     ("GET", "/api/v1/lots/{lot_id}/bidders"): roles("staff"),
     ("POST", "/api/v1/lots/{lot_id}/identity-access"): roles("staff"),
     ("POST", "/api/v1/identity-access/{request_id}/approve"): roles("supervisor"),

@@ -73,3 +73,7 @@ class Result(Base):
     voided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     void_cause: Mapped[int | None] = mapped_column(Integer)
     void_note: Mapped[str | None] = mapped_column(Text)
+    confirmation_signed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    """R-28b: when staff recorded that the winner signed the confirmation."""
+    confirmation_recorded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    confirmation_note: Mapped[str | None] = mapped_column(Text)

@@ -29,10 +29,9 @@ from wangua.kit.spreadsheet import safe_row
 from wangua.kit.times import rfc3339
 from wangua.lots.models import Lot
 from wangua.lots.repository import lock_lot
+from wangua.results import confirmation
 from wangua.runtime import Work
 
-CONFIRMATION_WORKING_DAYS = 3
-"""R-28b: the winner completes confirmation within 3 working days."""
 FORFEIT_CAUSES = {
     "missed_confirmation": "竞得人未在规定期限内办理成交确认手续",
     "refused_confirmation": "竞得人拒绝签订成交确认书",
@@ -90,14 +89,9 @@ def release(work: Work, settings: Settings, refund_id: int, note: str) -> Refund
     return row
 
 
-def confirmation_deadline(work: Work, decided_at: datetime) -> date:
-    """R-28b: the last day of the winner's 3 working days."""
-    counted = working_days_after(work.session, shanghai_date(decided_at), CONFIRMATION_WORKING_DAYS)
-    return counted.day
-
-
 def forfeit(work: Work, lot_id: int, cause: str, note: str) -> dict[str, Any]:
-    """R-44: the winner's deposit (earnest money or retained guarantee) is forfeited."""
+    """R-44: the winner's deposit (earnest money or retained guarantee) is forfeited. Once
+    the signed confirmation is recorded (R-28b), not for missing or refusing it."""
     if cause not in FORFEIT_CAUSES:
         raise Problem(
             422, "UNKNOWN_CAUSE", "没收事由不正确", f"事由须为:{'、'.join(FORFEIT_CAUSES)}"
@@ -110,7 +104,15 @@ def forfeit(work: Work, lot_id: int, cause: str, note: str) -> dict[str, Any]:
     result = work.session.get(Result, lot.id)
     if result is None or lot.status not in ("sold", "voided") or not result.winner_application_id:
         raise Problem(409, "NOT_FORFEITABLE", "该地块没有竞得人的保证金可没收")
-    deadline = confirmation_deadline(work, result.decided_at)
+    signed = result.confirmation_signed_at
+    if signed is not None and cause in ("missed_confirmation", "refused_confirmation"):
+        raise Problem(
+            409,
+            "CONFIRMATION_SIGNED",
+            "竞得人已签订成交确认书",
+            f"已于 {rfc3339(signed)} 登记签订,不能以“{FORFEIT_CAUSES[cause]}”没收保证金",
+        )
+    deadline = confirmation.deadline(work.session, result.decided_at)
     if cause == "missed_confirmation" and shanghai_date(work.now()) <= deadline:
         raise Problem(
             409,

@@ -16,6 +16,7 @@ from wangua.kit.problems import not_found
 from wangua.lots import service
 from wangua.lots.models import Lot
 from wangua.lots.schemas import LotCreate
+from wangua.results.confirmation import confirmation_view
 from wangua.runtime import Actor
 from wangua.web import (
     ObjectId,
@@ -35,8 +36,10 @@ def view(session: Session, lot: Lot) -> dict[str, Any]:
     leader = None
     if lot.leader_application_id is not None:
         leader = bidder_numbers(session, {lot.leader_application_id}).get(lot.leader_application_id)
+    result = session.get(Result, lot.id)
     return {
-        **service.public_view(lot, leader, session.get(Result, lot.id)),
+        **service.public_view(lot, leader, result),
+        "confirmation": confirmation_view(session, result),
         "documents": [document_view(d, lot.asset_type) for d in lot_documents(session, lot.id)],
         "supplements": [supplement_view(s) for s in lot_supplements(session, lot.id)],
     }
