@@ -26,6 +26,7 @@ class Settings(BaseSettings):
     deposit_account_name: str = "咸宁市公共资源交易中心"
     deposit_account_no: str = "1818 0000 0000 0000 001"
     banks: str = ""  # JSON list: code, name, secret, account_no, account_name, grantors
+    bank_link_timeout_seconds: float = Field(default=900.0, gt=0)  # no signed call: link down
     refund_interest_bp: int = Field(default=35, ge=0)  # late-refund interest, 0.01 % a year
     proxy_max_steps: int = 1000
     reserve_key_dir: Path | None = None

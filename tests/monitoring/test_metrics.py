@@ -30,6 +30,8 @@ NAMES = {
     "wangua_timer_lag_seconds",
     "wangua_outbox_backlog",
     "wangua_audit_checkpoint_age_seconds",
+    "wangua_bank_link_up",
+    "wangua_bank_last_contact_seconds",
 }
 
 

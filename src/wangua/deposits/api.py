@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import func, select, text
 from starlette.concurrency import run_in_threadpool
 
-from wangua.deposits import intake, payouts
+from wangua.deposits import intake, links, payouts
 from wangua.deposits.banks import Bank, bank_by_id
 from wangua.deposits.calendar import shanghai_date
 from wangua.deposits.models import Payment
@@ -37,10 +37,18 @@ def signature_ok(secret: str, body: bytes, header: str | None) -> bool:
     return hmac.compare_digest(expected, header.removeprefix("sha256=").strip().lower())
 
 
-def signed_bank(rt: RuntimeDep, request: Request, raw: bytes) -> Bank:
+def verified_bank(rt: RuntimeDep, request: Request, raw: bytes) -> Bank:
+    """The bank that signed this request; 401 BAD_SIGNATURE otherwise."""
     bank = bank_by_id(rt.settings, request.headers.get("x-bank-id"))
     if not signature_ok(bank.secret, raw, request.headers.get("x-bank-signature")):
         raise Problem(401, "BAD_SIGNATURE", "银行通知签名无效")
+    return bank
+
+
+async def signed_bank(rt: RuntimeDep, request: Request, raw: bytes) -> Bank:
+    """The bank that signed this request, its contact recorded for the link state."""
+    bank = verified_bank(rt, request, raw)
+    await run_in_threadpool(links.seen, rt, bank.code)
     return bank
 
 
@@ -59,7 +67,7 @@ async def bank_notification(request: Request, rt: RuntimeDep) -> dict[str, str]:
     """R-16a: a credit to a deposit account; `matched`, `unmatched` or `duplicate`.
     A malformed or non-positive amount is refused (422) and recorded."""
     raw = await request.body()
-    bank = signed_bank(rt, request, raw)
+    bank = await signed_bank(rt, request, raw)
     try:
         credit = intake.parse_json(raw)
     except Problem as problem:
@@ -71,10 +79,12 @@ async def bank_notification(request: Request, rt: RuntimeDep) -> dict[str, str]:
 @router.get("/bank/health")
 async def bank_health(request: Request, rt: RuntimeDep) -> Any:
     """Link health a bank may poll, signed over the empty body: the server's time and
-    the last credit received from this bank. 503 when the database is unreachable."""
-    bank = signed_bank(rt, request, b"")
+    the last credit received from this bank. 503 when the database is unreachable.
+    The poll counts as the bank's contact (`wangua_bank_link_up`)."""
+    bank = verified_bank(rt, request, b"")
 
     def look() -> dict[str, Any]:
+        links.seen(rt, bank.code)
         with rt.read() as session:
             session.execute(text("SELECT 1"))
             last = session.scalar(
@@ -101,7 +111,7 @@ async def refund_instructions(request: Request, rt: RuntimeDep) -> list[dict[str
     """R-30b: the refunds this bank is to pay now (principal, interest as of today,
     payee by the original route). The body is any signed JSON object."""
     raw = await request.body()
-    bank = signed_bank(rt, request, raw)
+    bank = await signed_bank(rt, request, raw)
     _object(raw)
 
     def pull() -> list[dict[str, Any]]:
@@ -120,7 +130,7 @@ async def refund_confirmation(request: Request, rt: RuntimeDep) -> dict[str, str
     """The bank paid a refund: body `{"instruction_id", "txn_id", "amount", "paid_at"}`,
     answer `{"status": "paid" | "duplicate"}`. The amount is principal plus interest."""
     raw = await request.body()
-    bank = signed_bank(rt, request, raw)
+    bank = await signed_bank(rt, request, raw)
     data = _object(raw)
     instruction = data.get("instruction_id")
     txn_id = data.get("txn_id")

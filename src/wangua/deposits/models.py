@@ -112,6 +112,16 @@ class Refund(Base):
     note: Mapped[str | None] = mapped_column(Text)
 
 
+class BankLink(Base):
+    """When a bank last made a signed call (notification, health poll, refund
+    instructions or confirmation), on the system's clock: the link state for monitoring."""
+
+    __tablename__ = "bank_links"
+
+    bank_code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    last_contact_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 class WorkdaySchedule(Base):
     """An official working-day schedule loaded by an administrator for a year the
     calendar package does not know yet (R-30b)."""

@@ -2,12 +2,15 @@
 
 Timer lag is how long the oldest due timer has waited to fire; the outbox
 backlog counts deliveries to external platforms not yet taken (R-04); the
-checkpoint age is how long ago the audit record was last signed (R-32a).
+checkpoint age is how long ago the audit record was last signed (R-32a). Per
+configured bank, the time of its last signed call and whether the link counts as up
+(a signed call within `WANGUA_BANK_LINK_TIMEOUT_SECONDS`, R-16a).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime, timedelta
 
 from fastapi import APIRouter
 from fastapi.responses import Response
@@ -19,6 +22,8 @@ from sqlalchemy import func, select
 from starlette.concurrency import run_in_threadpool
 
 from wangua.audit.checkpoints import latest_at
+from wangua.deposits import links
+from wangua.deposits.banks import banks
 from wangua.publishing.models import Delivery
 from wangua.runtime import Runtime
 from wangua.scheduler.models import Timer
@@ -38,6 +43,7 @@ class StateCollector(Collector):
                 select(func.count()).select_from(Delivery).where(Delivery.delivered_at.is_(None))
             )
             signed = latest_at(session)
+            contacts = links.last_contacts(session)
         lag = GaugeMetricFamily(
             "wangua_timer_lag_seconds", "最早到期而尚未触发的定时器已迟到的秒数"
         )
@@ -52,6 +58,30 @@ class StateCollector(Collector):
         if signed is not None:
             age.add_metric([], (now - signed).total_seconds())
         yield age
+        yield from self._bank_links(contacts, now)
+
+    def _bank_links(self, contacts: dict[str, datetime], now: datetime) -> Iterable[Metric]:
+        settings = self.runtime.settings
+        timeout = timedelta(seconds=settings.bank_link_timeout_seconds)
+        up = GaugeMetricFamily(
+            "wangua_bank_link_up",
+            "银行链路是否正常:最近一次签名调用在超时时间内为 1",
+            labels=["bank"],
+        )
+        last = GaugeMetricFamily(
+            "wangua_bank_last_contact_seconds",
+            "银行最近一次签名调用(通知、健康检查、退款指令或确认)的时间(Unix 秒)",
+            labels=["bank"],
+        )
+        for code, bank in banks(settings).items():
+            if not bank.secret:
+                continue  # a bank that cannot sign has no link
+            contact = contacts.get(code)
+            up.add_metric([code], 1.0 if links.is_up(contact, now, timeout) else 0.0)
+            if contact is not None:
+                last.add_metric([code], contact.timestamp())
+        yield up
+        yield last
 
 
 class _Process(Collector):
