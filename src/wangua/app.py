@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from starlette.concurrency import run_in_threadpool
 
-from wangua import __version__
+from wangua import __version__, pages
 from wangua.announcements.api import router as announcements_router
 from wangua.applications.api import router as applications_router
 from wangua.availability.runner import Heartbeat
@@ -121,4 +121,5 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
             )
         return {"status": "ok", "clock": rt.clock.mode}
 
+    pages.install(app)
     return app

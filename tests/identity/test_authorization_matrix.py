@@ -98,6 +98,7 @@ POLICY: dict[tuple[str, str], str | frozenset[str]] = {
     ("GET", "/healthz"): PUBLIC,
     ("GET", "/metrics"): PUBLIC,  # scraped by monitoring; nginx keeps it off the internet
 }
+API_PATHS = ("/api/", "/healthz", "/metrics")  # the pages have their own matrix (tests/pages)
 ENDS_A_SESSION = {("POST", "/api/v1/auth/logout"), ("POST", "/api/v1/me/certificate/report-loss")}
 
 
@@ -119,7 +120,7 @@ def route_table(stack: Stack) -> dict[tuple[str, str], str | frozenset[str]]:
     table: dict[tuple[str, str], str | frozenset[str]] = {}
     for context in fastapi.routing.iter_route_contexts(app.routes):
         dependant = getattr(context.route, "dependant", None)
-        if dependant is None:
+        if dependant is None or not context.path.startswith(API_PATHS):
             continue
         for method in context.methods - {"HEAD"}:
             table[(method, context.path)] = decision(dependant)
