@@ -1,0 +1,130 @@
+"""Who may open which page (R-03): every page route declares a decision here, signed-out
+visitors are sent to the login page, and signed-in people without the role get 403."""
+
+from __future__ import annotations
+
+import re
+
+import fastapi.routing
+import pytest
+from fastapi.dependencies.models import Dependant
+
+from tests.harness import Account, Stack
+from tests.pages.support import browser, signed_in
+from wangua.app import create_app
+from wangua.pages.session import signed_in as signed_in_dependency
+
+PUBLIC, SIGNED_IN = "public", "signed in"
+
+
+def roles(*names: str) -> frozenset[str]:
+    return frozenset(names)
+
+
+PAGE_POLICY: dict[tuple[str, str], str | frozenset[str]] = {
+    ("GET", "/"): PUBLIC,
+    ("GET", "/lots/{lot_id}"): PUBLIC,
+    ("GET", "/lots/{lot_id}/live"): PUBLIC,
+    ("GET", "/supplements"): PUBLIC,
+    ("GET", "/results"): PUBLIC,
+    ("GET", "/lang/{locale}"): PUBLIC,
+    ("GET", "/login"): PUBLIC,
+    ("POST", "/login"): PUBLIC,
+    ("POST", "/logout"): PUBLIC,  # ends the cookie's session, if any
+    ("GET", "/register"): PUBLIC,
+    ("POST", "/register"): PUBLIC,
+    # bidder
+    ("GET", "/my"): roles("bidder"),
+    ("GET", "/lots/{lot_id}/apply"): roles("bidder"),
+    ("POST", "/lots/{lot_id}/apply"): roles("bidder"),
+    ("GET", "/my/applications/{application_id}"): roles("bidder"),
+    ("GET", "/my/applications/{application_id}/status"): roles("bidder"),
+    ("POST", "/my/applications/{application_id}/deposit-account"): roles("bidder"),
+    ("GET", "/lots/{lot_id}/panel"): roles("bidder"),
+    ("POST", "/lots/{lot_id}/quote/confirm"): roles("bidder"),
+    ("POST", "/lots/{lot_id}/quotes"): roles("bidder"),
+    ("POST", "/lots/{lot_id}/inquiry"): roles("bidder"),
+    ("POST", "/lots/{lot_id}/proxy"): roles("bidder"),
+    ("POST", "/lots/{lot_id}/proxy/cancel"): roles("bidder"),
+}
+
+
+def decision(dependant: Dependant) -> str | frozenset[str]:
+    signed, pending = False, [dependant]
+    while pending:
+        for sub in pending.pop().dependencies:
+            allowed = getattr(sub.call, "allowed_roles", None)
+            if allowed:
+                return frozenset(allowed)
+            signed = signed or sub.call is signed_in_dependency
+            pending.append(sub)
+    return SIGNED_IN if signed else PUBLIC
+
+
+def page_table(stack: Stack) -> dict[tuple[str, str], str | frozenset[str]]:
+    app = create_app(runtime=stack.runtime)
+    table: dict[tuple[str, str], str | frozenset[str]] = {}
+    for context in fastapi.routing.iter_route_contexts(app.routes):
+        dependant = getattr(context.route, "dependant", None)
+        if dependant is None or context.path.startswith(("/api/", "/healthz", "/metrics")):
+            continue
+        for method in context.methods - {"HEAD"}:
+            table[(method, context.path)] = decision(dependant)
+    return table
+
+
+def test_r03_every_page_has_an_authorization_decision(stack: Stack) -> None:
+    if stack.backend != "sqlite":
+        pytest.skip("the route table does not depend on the database")
+    table = page_table(stack)
+    undecided = sorted(set(table) - set(PAGE_POLICY))
+    assert not undecided, f"pages without a decision in PAGE_POLICY: {undecided}"
+    assert not sorted(set(PAGE_POLICY) - set(table)), "PAGE_POLICY names pages that do not exist"
+    differing = {k: (table[k], PAGE_POLICY[k]) for k in PAGE_POLICY if table[k] != PAGE_POLICY[k]}
+    assert not differing, f"enforced vs declared: {differing}"
+
+
+def test_r03_pages_send_strangers_to_login_and_refuse_other_roles(
+    stack: Stack, staff: Account
+) -> None:
+    if stack.backend != "sqlite":
+        pytest.skip("the role check does not depend on the database")
+    assert stack.admin is not None
+    people: dict[str, Account] = {
+        "bidder": stack.bidder(),
+        "staff": staff,
+        "grantor": stack.account("grantor", "xianning-city"),
+        "supervisor": stack.account("supervisor"),
+        "finance": stack.account("finance"),
+        "admin": stack.admin,
+    }
+    sessions = {name: signed_in(stack, account) for name, account in people.items()}
+    stranger = browser(stack)
+    for (method, path), allowed in sorted(PAGE_POLICY.items(), key=str):
+        if allowed in (PUBLIC, SIGNED_IN):
+            continue
+        url = re.sub(r"\{[a-z_]+\}", "999999999", path)
+        answer = stranger.request(method, url)
+        assert answer.status_code == 303, (method, path, answer.status_code)
+        assert answer.headers["location"].startswith("/login"), (method, path)
+        for name, client in sessions.items():
+            answer = client.request(method, url)
+            if name in allowed:
+                assert (
+                    answer.status_code != 403 or 'data-code="ROLE_NOT_ALLOWED"' not in answer.text
+                )
+            else:
+                assert answer.status_code == 403, (method, path, name, answer.status_code)
+                assert 'data-code="ROLE_NOT_ALLOWED"' in answer.text, (method, path, name)
+
+
+def test_r35_a_form_posted_from_another_site_changes_nothing(stack: Stack) -> None:
+    bidder = stack.bidder()
+    client = signed_in(stack, bidder)
+    answer = client.post(
+        "/lots/1/quotes",
+        data={"amount": "1.00", "request_id": "x"},
+        headers={"Origin": "https://evil.example"},
+    )
+    assert answer.status_code == 403
+    assert 'data-code="CROSS_SITE_REQUEST"' in answer.text
