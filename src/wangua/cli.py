@@ -380,5 +380,40 @@ def bank_import(file: str, bank_code: str) -> None:
     click.echo(" ".join(f"{k}={counts[k]}" for k in outcomes))
 
 
+@bank.command("confirm-refunds")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--bank", "bank_code", default="default", show_default=True, help="the bank's code")
+def bank_confirm_refunds(file: str, bank_code: str) -> None:
+    """Import the bank's refund confirmations (CSV), judged exactly like API confirmations."""
+    from wangua.deposits.banks import banks
+    from wangua.deposits.confirmation_import import (
+        decode_file,
+        import_confirmations,
+        outcome_counts,
+    )
+    from wangua.deposits.intake import BANK
+    from wangua.runtime import Runtime
+    from wangua.serving import migrate
+
+    settings = _settings()
+    if bank_code not in banks(settings):
+        raise click.ClickException(f"unknown bank {bank_code!r}")
+    path = Path(file)
+    migrate(settings)
+    runtime = Runtime(settings)
+    try:
+        lines = import_confirmations(
+            runtime, BANK, bank_code, decode_file(path.read_bytes()), path.name
+        )
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
+    finally:
+        runtime.close()
+    for line in lines:
+        if line.code is not None:
+            click.echo(f"line {line.number}: {line.status} {line.code} {line.detail}", err=True)
+    click.echo(" ".join(f"{k}={v}" for k, v in outcome_counts(lines).items()))
+
+
 if __name__ == "__main__":  # pragma: no cover
     main(prog_name=os.path.basename(sys.argv[0]))

@@ -91,6 +91,7 @@ POLICY: dict[tuple[str, str], str | frozenset[str]] = {
     ("POST", "/api/v1/finance/payments/{payment_id}/assign"): roles("finance"),
     ("POST", "/api/v1/finance/payments/{payment_id}/return"): roles("finance"),
     ("POST", "/api/v1/finance/refund-instructions.csv"): roles("finance"),
+    ("POST", "/api/v1/finance/refund-confirmations"): roles("finance"),
     ("GET", "/api/v1/lots/{lot_id}/reconciliation"): roles("finance"),
     ("GET", "/api/v1/lots/{lot_id}/reconciliation.csv"): roles("finance"),
     ("GET", "/api/v1/finance/reconciliation"): roles("finance"),

@@ -6,15 +6,16 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Request, Response
+from fastapi import APIRouter, Depends, File, Path, Request, Response, UploadFile
 from pydantic import BaseModel, Field
 
 from wangua.applications.models import Application
 from wangua.deposits import accounts, calendar, guarantees, payouts, queue, reconciliation, refunds
 from wangua.deposits.banks import banks, serves
 from wangua.deposits.calendar import shanghai_date
+from wangua.deposits.confirmation_import import decode_file, import_confirmations, outcome_counts
 from wangua.kit.money import parse_amount
-from wangua.kit.problems import not_found
+from wangua.kit.problems import Problem, not_found
 from wangua.lots.models import Lot
 from wangua.lots.repository import get_lot
 from wangua.runtime import Actor
@@ -27,6 +28,7 @@ Finance = Annotated[Actor, Depends(role("finance"))]
 Admin = Annotated[Actor, Depends(role("admin"))]
 CSV = "text/csv; charset=utf-8"
 Year = Annotated[int, Path(ge=1949, le=9998)]
+UPLOAD_LIMIT = 5 * 1024 * 1024  # bytes of a bank's confirmation file
 
 
 class GuaranteeBody(BaseModel):
@@ -188,6 +190,30 @@ def refund_file(rt: RuntimeDep, actor: Finance, bank: str = "default") -> Respon
         today = shanghai_date(work.now())
         views = [payouts.instruction_view(r, rt.settings.refund_interest_bp, today) for r in rows]
     return Response(payouts.instructions_csv(views), media_type=CSV)
+
+
+@router.post("/finance/refund-confirmations")
+def upload_refund_confirmations(
+    rt: RuntimeDep, actor: Finance, file: Annotated[UploadFile, File()], bank: str = "default"
+) -> dict[str, Any]:
+    """R-30b: the bank's refund confirmation file (multipart field `file`; columns
+    instruction_id, txn_id, amount, paid_at), each line judged exactly like the bank's API
+    confirmation: `paid`, `duplicate`, `unknown` (nothing changed) or `refused`."""
+    if not serves(rt.settings, bank, actor.grantor):
+        raise not_found("银行")
+    content = file.file.read(UPLOAD_LIMIT + 1)
+    if len(content) > UPLOAD_LIMIT:
+        raise Problem(413, "FILE_TOO_LARGE", "文件过大", f"退款确认文件不超过 {UPLOAD_LIMIT} 字节")
+    source = file.filename or "upload.csv"
+    try:
+        lines = import_confirmations(rt, actor, bank, decode_file(content), source)
+    except ValueError as error:
+        raise Problem(422, "INVALID_FILE", "退款确认文件格式不正确", str(error)) from None
+    return {
+        "bank": bank,
+        "counts": outcome_counts(lines),
+        "lines": [line.view() for line in lines],
+    }
 
 
 @router.get("/lots/{lot_id}/reconciliation")

@@ -242,9 +242,12 @@ def confirm(
     amount_fen: int,
     paid_at: datetime,
     rate_bp: int,
+    *,
+    source: str = "api",
 ) -> str:
     """The bank paid a refund: `paid`, or `duplicate` for the same confirmation again.
-    The amount must be the principal plus the interest for the days late (R-30b)."""
+    The amount must be the principal plus the interest for the days late (R-30b).
+    `source` says where the confirmation came from: the API, or a file and its line."""
     row = work.session.get(Refund, refund_id)
     if row is None or row.bank_code != bank_code:
         raise Problem(404, "NOT_FOUND", "退款指令不存在")
@@ -273,6 +276,6 @@ def confirm(
         stream=_stream(row),
         object_type="refund",
         object_id=row.id,
-        data={"bank": bank_code, "txn_id": txn_id, "interest_fen": interest},
+        data={"bank": bank_code, "txn_id": txn_id, "interest_fen": interest, "source": source},
     )
     return "paid"
