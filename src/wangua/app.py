@@ -32,6 +32,7 @@ from wangua.monitoring.logging import RequestLogMiddleware, configure_logging
 from wangua.monitoring.metrics import MetricsMiddleware
 from wangua.monitoring.state import metrics_router
 from wangua.pricing.api import router as pricing_router
+from wangua.printing.api import router as printing_router
 from wangua.publishing.api import router as publishing_router
 from wangua.publishing.runner import DeliveryWorker
 from wangua.reserve.api import router as reserve_router
@@ -102,6 +103,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         pricing_router,
         results_router,
         confidentiality_router,
+        printing_router,
     ):
         app.include_router(router)
 

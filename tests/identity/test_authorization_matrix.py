@@ -96,6 +96,15 @@ POLICY: dict[tuple[str, str], str | frozenset[str]] = {
     ("GET", "/api/v1/lots/{lot_id}/reconciliation.csv"): roles("finance"),
     ("GET", "/api/v1/finance/reconciliation"): roles("finance"),
     ("GET", "/api/v1/finance/reconciliation.csv"): roles("finance"),
+    ("GET", "/api/v1/lots/{lot_id}/reconciliation.pdf"): roles("finance"),
+    ("GET", "/api/v1/finance/reconciliation.pdf"): roles("finance"),
+    # printed documents and the lot archive (R-28a, R-32d)
+    ("GET", "/api/v1/lots/{lot_id}/confirmation.pdf"): roles("bidder", "staff"),  # the winner
+    ("GET", "/api/v1/applications/{application_id}/qualification.pdf"): roles("bidder"),
+    ("GET", "/api/v1/lots/{lot_id}/result.pdf"): PUBLIC,
+    ("GET", "/api/v1/documents/verify/{code}"): PUBLIC,
+    ("GET", "/api/v1/lots/{lot_id}/archive.json"): roles("staff", "supervisor"),
+    ("GET", "/api/v1/lots/{lot_id}/archive.pdf"): roles("staff", "supervisor"),
     ("GET", "/healthz"): PUBLIC,
     ("GET", "/metrics"): PUBLIC,  # scraped by monitoring; nginx keeps it off the internet
 }

@@ -18,6 +18,7 @@ from wangua.kit.money import parse_amount
 from wangua.kit.problems import Problem, not_found
 from wangua.lots.models import Lot
 from wangua.lots.repository import get_lot
+from wangua.printing.reports import reconciliation_pdf
 from wangua.runtime import Actor
 from wangua.web import ObjectId, RuntimeDep, link_next, page_limit, parse_cursor, role
 
@@ -230,6 +231,14 @@ def lot_reconciliation_csv(lot_id: ObjectId, rt: RuntimeDep, actor: Finance) -> 
     return Response(reconciliation.to_csv(report), media_type=CSV)
 
 
+@router.get("/lots/{lot_id}/reconciliation.pdf", response_class=Response)
+def lot_reconciliation_pdf(lot_id: ObjectId, rt: RuntimeDep, actor: Finance) -> Response:
+    """The same report, printable (rendered after the read transaction)."""
+    with rt.read() as session:
+        report = reconciliation.lot_report(session, rt.settings, _own_lot(session, lot_id, actor))
+    return reconciliation_pdf(rt, report)
+
+
 @router.get("/finance/reconciliation")
 def bank_reconciliation(rt: RuntimeDep, actor: Finance) -> dict[str, Any]:
     """Per bank account: the grantor's lots and the unmatched money on its banks."""
@@ -242,6 +251,13 @@ def bank_reconciliation_csv(rt: RuntimeDep, actor: Finance) -> Response:
     with rt.read() as session:
         report = _grantor_report(session, rt, actor)
     return Response(reconciliation.to_csv(report), media_type=CSV)
+
+
+@router.get("/finance/reconciliation.pdf", response_class=Response)
+def bank_reconciliation_pdf(rt: RuntimeDep, actor: Finance) -> Response:
+    with rt.read() as session:
+        report = _grantor_report(session, rt, actor)
+    return reconciliation_pdf(rt, report)
 
 
 @router.put("/admin/workdays/{year}")

@@ -1,0 +1,20 @@
+"""PDFs over HTTP: shown in the browser to print, named, with their SHA-256."""
+
+from __future__ import annotations
+
+import hashlib
+from urllib.parse import quote
+
+from fastapi.responses import Response
+
+
+def pdf_response(data: bytes, filename: str, headers: dict[str, str] | None = None) -> Response:
+    return Response(
+        data,
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": f"inline; filename*=UTF-8''{quote(filename)}",
+            "X-Content-SHA256": hashlib.sha256(data).hexdigest(),
+            **(headers or {}),
+        },
+    )
