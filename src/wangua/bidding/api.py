@@ -8,16 +8,13 @@ from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
-from wangua.applications.models import Application
 from wangua.applications.repository import bidder_numbers
 from wangua.bidding import service
-from wangua.bidding.models import Quote, Result
-from wangua.identity.models import Party, User
+from wangua.bidding.board import result_view
+from wangua.bidding.models import Quote
 from wangua.kit.money import format_fen, parse_amount
-from wangua.kit.problems import Problem
 from wangua.kit.times import rfc3339
 from wangua.lots.repository import get_lot
-from wangua.results.service import void_view
 from wangua.runtime import Actor
 from wangua.web import ObjectId, RuntimeDep, link_next, page_limit, parse_cursor, role
 
@@ -117,27 +114,4 @@ def get_result(lot_id: ObjectId, rt: RuntimeDep) -> dict[str, Any]:
     """The decision, with the rule that made it; 404 NOT_DECIDED before."""
     with rt.read() as session:
         get_lot(session, lot_id)
-        result = session.get(Result, lot_id)
-        if result is None:
-            raise Problem(404, "NOT_DECIDED", "该地块尚未产生出让结果")
-        winner = None
-        if result.winner_application_id is not None:
-            application = session.get(Application, result.winner_application_id)
-            assert application is not None
-            user = session.get(User, application.user_id)
-            party = session.get(Party, user.party_id) if user and user.party_id else None
-            members = application.members
-            winner = {
-                "bidder_number": application.bidder_number,
-                "name": party.name if party else "、".join(m["name"] for m in members),
-                "members": members,
-            }
-        return {
-            "outcome": result.outcome,
-            "price": None if result.price_fen is None else format_fen(result.price_fen),
-            "winner": winner,
-            "reserve_price": None if result.reserve_fen is None else format_fen(result.reserve_fen),
-            "decided_at": rfc3339(result.decided_at),
-            "rule": result.rule,
-            "voided": None if result.voided_at is None else void_view(result),
-        }
+        return result_view(session, lot_id)
