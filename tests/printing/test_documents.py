@@ -22,7 +22,7 @@ from tests.printing.support import (
 from wangua.audit.models import AuditEntry
 from wangua.audit.service import lot_stream
 from wangua.printing.models import IssuedDocument
-from wangua.printing.render import override_dir
+from wangua.printing.render import cn_date, override_dir
 
 
 def test_r28a_the_confirmation_names_every_joint_member_share_and_the_price(
@@ -42,6 +42,8 @@ def test_r28a_the_confirmation_names_every_joint_member_share_and_the_price(
     assert auction.lot["code"] in text
     assert answer.headers["x-verification-code"] in text
     assert auction.rival.party_name not in text
+    result = stack.anonymous().get(f"/api/v1/lots/{auction.lot['id']}/result").json()
+    assert cn_date(result["confirmation"]["deadline"]) in text  # R-28b, as the API says
     assert_fonts_embedded(answer.content)
 
 

@@ -10,16 +10,13 @@ from sqlalchemy.orm import Session
 
 from wangua.applications.models import Application
 from wangua.bidding.models import Result
-from wangua.deposits.calendar import shanghai_date, working_days_after
 from wangua.deposits.models import Guarantee
 from wangua.identity.models import Party, User
 from wangua.kit.money import format_fen
 from wangua.kit.times import rfc3339
 from wangua.lots.assets import ASSET_TYPES, LAYERS
 from wangua.lots.models import GRANTORS, Lot
-
-CONFIRMATION_WORKING_DAYS = 3
-"""R-28b: the winner completes confirmation at the trading center within 3 working days."""
+from wangua.results.confirmation import deadline
 
 RULE_TEXTS = {
     "R-22(1)": "挂牌期限届满无竞买人参加网上限时竞价,挂牌期限内只有一个竞买人报价且报价不低于底价"
@@ -110,9 +107,6 @@ def rule_text(rule: str) -> str:
 def confirmation(session: Session, lot: Lot, result: Result, winner: Application) -> dict[str, Any]:
     """R-28a: the confirmation (成交确认书); a joint winner's lists every member and share."""
     assert result.price_fen is not None
-    confirm_by = working_days_after(
-        session, shanghai_date(result.decided_at), CONFIRMATION_WORKING_DAYS
-    )
     return {
         "kind": "confirmation",
         "lot": lot_facts(lot),
@@ -126,7 +120,7 @@ def confirmation(session: Session, lot: Lot, result: Result, winner: Application
         "rule": result.rule,
         "rule_text": rule_text(result.rule),
         "decided_at": rfc3339(result.decided_at),
-        "confirm_by": confirm_by.day.isoformat(),
+        "confirm_by": deadline(session, result.decided_at).isoformat(),  # R-28b
     }
 
 
