@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 
 from sqlalchemy import select
 
@@ -73,6 +74,25 @@ def test_r28a_a_document_is_issued_once_and_served_again_byte_for_byte(
         ).all()
     assert issued.sha256 == hashlib.sha256(first.content).hexdigest()
     assert len(entries) == 1
+
+
+def test_r28a_concurrent_first_requests_all_get_the_one_issued_document(
+    stack: Stack, staff: Account
+) -> None:
+    lot = stack.published_lot(staff)
+    stack.advance_to(lot["listing_end"])  # nobody quoted: unsold at once, R-22(3)
+    path = f"/api/v1/lots/{lot['id']}/result.pdf"
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        answers = list(pool.map(lambda _: stack.anonymous().get(path), range(4)))
+    assert {a.status_code for a in answers} == {200}
+    assert len({a.content for a in answers}) == 1
+    assert len({a.headers["x-verification-code"] for a in answers}) == 1
+    assert "不成交" in pdf_text(answers[0].content)
+    with stack.runtime.read() as session:
+        rows = session.scalars(
+            select(IssuedDocument).where(IssuedDocument.lot_id == lot["id"])
+        ).all()
+    assert [r.kind for r in rows] == ["result_announcement"]
 
 
 def test_r28a_the_confirmation_is_refused_before_the_decision_and_to_others(
