@@ -78,6 +78,8 @@ def _batch(
                 )
             else:
                 frames.append(sse("phase", "", event.seq))
+        if events[-1].name != "warning":
+            frames.append(sse("warning", ""))  # a bid restarted the countdown, or it ended
         lot = session.get(Lot, lot_id)
         assert lot is not None
         frames.append(

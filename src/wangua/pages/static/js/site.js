@@ -43,6 +43,20 @@
     document.title = inTitle ? "⏱ " + inTitle + " · " + baseTitle : baseTitle;
   }
 
+  // The amount field follows the next minimum bid until the bidder types in it.
+  function followMinimum() {
+    const field = document.getElementById("amount");
+    const next = document.querySelector("[data-next-minimum]");
+    if (field && next && !field.dataset.touched && document.activeElement !== field) {
+      field.value = next.dataset.nextMinimum;
+    }
+  }
+
+  document.addEventListener("input", function (event) {
+    if (event.target.id === "amount") event.target.dataset.touched = "1";
+  });
+  document.addEventListener("htmx:afterSwap", function () { tick(); followMinimum(); });
+  document.addEventListener("htmx:sseMessage", function () { tick(); followMinimum(); });
   document.addEventListener("DOMContentLoaded", tick);
   setInterval(tick, 250);
 })();
