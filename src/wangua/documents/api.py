@@ -24,15 +24,11 @@ def store(rt: Runtime) -> DocumentStore:
     return DocumentStore(rt.settings.data_dir / "documents")
 
 
-@router.post("/lots/{lot_id}/documents", status_code=201)
-async def upload(
-    lot_id: ObjectId,
-    rt: RuntimeDep,
-    actor: Annotated[Actor, Depends(role("staff"))],
-    kind: Annotated[str, Form()],
-    file: Annotated[UploadFile, File()],
+async def receive(
+    rt: Runtime, actor: Actor, lot_id: int, kind: str, file: UploadFile
 ) -> dict[str, Any]:
-    """R-08: store a listing document; the answer carries its SHA-256."""
+    """R-08: read an uploaded file, store it by its SHA-256 and record it as one of the
+    lot's documents; the API and the staff pages both upload through here."""
     data = await file.read(service.MAX_BYTES + 1)
     if len(data) > service.MAX_BYTES:
         raise Problem(413, "DOCUMENT_TOO_LARGE", "文件过大", "单个文件不得超过 50 MiB")
@@ -56,6 +52,18 @@ async def upload(
             return service.document_view(document, lot.asset_type)
 
     return await run_in_threadpool(save)
+
+
+@router.post("/lots/{lot_id}/documents", status_code=201)
+async def upload(
+    lot_id: ObjectId,
+    rt: RuntimeDep,
+    actor: Annotated[Actor, Depends(role("staff"))],
+    kind: Annotated[str, Form()],
+    file: Annotated[UploadFile, File()],
+) -> dict[str, Any]:
+    """R-08: store a listing document; the answer carries its SHA-256."""
+    return await receive(rt, actor, lot_id, kind, file)
 
 
 def _readable(lot: Lot | None, actor: Actor | None) -> bool:
