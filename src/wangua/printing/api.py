@@ -15,9 +15,8 @@ from fastapi.responses import Response
 from wangua.audit.checkpoints import SigningKey
 from wangua.audit.service import SYSTEM_STREAM, canonical, record
 from wangua.printing import archive, documents
-from wangua.printing.models import IssuedDocument
 from wangua.printing.render import render_pdf
-from wangua.printing.responses import pdf_response
+from wangua.printing.responses import issued_response, pdf_response
 from wangua.runtime import Actor, Runtime
 from wangua.web import ObjectId, OptionalActor, RuntimeDep, role
 
@@ -37,23 +36,13 @@ SIGNED_JSON: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _issued(issued: IssuedDocument) -> Response:
-    title = documents.TITLES[issued.kind]
-    lot_code = issued.statement["lot"]["code"]
-    return pdf_response(
-        issued.pdf,
-        f"{title}-{lot_code}.pdf",
-        {"X-Verification-Code": documents.display(issued.code)},
-    )
-
-
 @router.get("/lots/{lot_id}/confirmation.pdf", response_class=Response, responses=PDF)
 def confirmation_pdf(lot_id: ObjectId, rt: RuntimeDep, actor: WinnerOrStaff) -> Response:
     """R-28a: the confirmation (成交确认书) for the winner and the lot's staff; a joint
     winner's lists every member and share. `404 NOT_DECIDED` before the decision, `403
     NOT_WINNER` for other bidders, `409 NOT_SOLD` / `RESULT_VOIDED`. Issued once: every
     download is the same PDF with the same verification code."""
-    return _issued(documents.obtain(rt, actor, documents.confirmation(actor, lot_id)))
+    return issued_response(documents.obtain(rt, actor, documents.confirmation(actor, lot_id)))
 
 
 @router.get(
@@ -62,13 +51,15 @@ def confirmation_pdf(lot_id: ObjectId, rt: RuntimeDep, actor: WinnerOrStaff) -> 
 def qualification_pdf(application_id: ObjectId, rt: RuntimeDep, actor: Bidder) -> Response:
     """R-16c: a qualified bidder's qualification confirmation (竞买资格确认书) with its
     bidder number; `409 NOT_QUALIFIED` before the deposit qualifies."""
-    return _issued(documents.obtain(rt, actor, documents.qualification(actor, application_id)))
+    return issued_response(
+        documents.obtain(rt, actor, documents.qualification(actor, application_id))
+    )
 
 
 @router.get("/lots/{lot_id}/result.pdf", response_class=Response, responses=PDF)
 def result_pdf(lot_id: ObjectId, rt: RuntimeDep, actor: OptionalActor) -> Response:
     """R-29: the public result announcement (出让结果公告); `404 NOT_DECIDED` before."""
-    return _issued(documents.obtain(rt, actor, documents.result_announcement(lot_id)))
+    return issued_response(documents.obtain(rt, actor, documents.result_announcement(lot_id)))
 
 
 @router.get("/documents/verify/{code}")
