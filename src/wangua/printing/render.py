@@ -40,50 +40,43 @@ def override_dir(data_dir: Path) -> Path:
     return data_dir / OVERRIDE_FOLDER
 
 
-def fen_of(value: str | int) -> int:
-    """Fen from the two-decimal yuan strings documents state (or fen as they are)."""
-    if isinstance(value, int):
-        return value
+def fen_of(value: str) -> int:
+    """Fen from the two-decimal yuan strings documents state."""
     return int(Decimal(value) * FEN_PER_YUAN)
 
 
-def yuan(value: str | int | None) -> str:
+def yuan(value: str) -> str:
     """Yuan with two decimals and thousands separators: 122,000,000.00."""
-    if value is None:
-        return "—"
     whole, cents = divmod(fen_of(value), FEN_PER_YUAN)
     return f"{whole:,}.{cents:02d}"
 
 
-def capital(value: str | int) -> str:
+def capital(value: str) -> str:
     """Yuan in capital numerals (大写)."""
     return capital_numerals(fen_of(value))
 
 
-def _moment(value: str | datetime) -> datetime:
-    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
-    return as_utc(moment).astimezone(SHANGHAI)
+def _shanghai(value: str) -> datetime:
+    return as_utc(datetime.fromisoformat(value)).astimezone(SHANGHAI)
 
 
-def cn_time(value: str | datetime | None) -> str:
-    """A time as people read it, in Asia/Shanghai: 2026年3月23日 09:00:00."""
+def cn_time(value: str | None) -> str:
+    """A time as people read it, in Asia/Shanghai: 2026年3月23日 09:00:00; "—" for none."""
     if value is None:
         return "—"
-    at = _moment(value)
+    at = _shanghai(value)
     return f"{at.year}年{at.month}月{at.day}日 {at:%H:%M:%S}"
 
 
 def cn_date(value: str) -> str:
-    """A date (2026-03-27) or the Shanghai date of a time: 2026年3月27日."""
-    day = _moment(value).date() if "T" in value else date.fromisoformat(value)
+    """A date as people read it: 2026-03-27 → 2026年3月27日."""
+    day = date.fromisoformat(value)
     return f"{day.year}年{day.month}月{day.day}日"
 
 
-def precise(value: str | datetime | None) -> str:
+def precise(value: str) -> str:
     """A receipt time to the microsecond, in Asia/Shanghai (R-18)."""
-    if value is None:
-        return "—"
-    return f"{_moment(value):%Y-%m-%d %H:%M:%S.%f}"
+    return f"{_shanghai(value):%Y-%m-%d %H:%M:%S.%f}"
 
 
 def environment(data_dir: Path) -> Environment:
