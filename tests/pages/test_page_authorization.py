@@ -46,6 +46,11 @@ PAGE_POLICY: dict[tuple[str, str], str | frozenset[str]] = {
     ("POST", "/lots/{lot_id}/inquiry"): roles("bidder"),
     ("POST", "/lots/{lot_id}/proxy"): roles("bidder"),
     ("POST", "/lots/{lot_id}/proxy/cancel"): roles("bidder"),
+    # printed documents (R-28a)
+    ("GET", "/lots/{lot_id}/confirmation.pdf"): roles("bidder", "staff"),
+    ("GET", "/my/applications/{application_id}/qualification.pdf"): roles("bidder"),
+    ("GET", "/lots/{lot_id}/result.pdf"): PUBLIC,
+    ("GET", "/verify"): PUBLIC,
     # staff (trading center); the live view also for supervisors, read-only
     ("GET", "/staff"): roles("staff"),
     ("GET", "/staff/new"): roles("staff"),

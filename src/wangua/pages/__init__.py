@@ -13,6 +13,7 @@ from wangua.pages.auth import router as auth_router
 from wangua.pages.bidder import router as bidder_router
 from wangua.pages.board import router as board_router
 from wangua.pages.console import router as console_router
+from wangua.pages.documents import router as documents_router
 from wangua.pages.public import router as public_router
 from wangua.pages.rendering import HERE, render
 from wangua.pages.session import SignInRequired, login_url
@@ -51,6 +52,7 @@ def install(app: FastAPI) -> None:
         auth_router,
         bidder_router,
         board_router,
+        documents_router,
         staff_router,
         staff_suspension_router,
         console_router,
