@@ -171,3 +171,19 @@ def test_the_accessibility_check_finds_what_it_must(stack: Stack) -> None:
         found = serious_accessibility_violations(page)
         assert any(v.startswith("label") for v in found), found
         assert any(v.startswith("color-contrast") for v in found), found
+
+
+def test_pages_fit_a_phone(stack: Stack, staff: Account) -> None:
+    """Usable on a phone: nothing wider than the screen, tables scroll inside themselves."""
+    lot = stack.published_lot(staff)
+    with chromium() as browser:
+        phone = browser.new_context(
+            locale="zh-CN", viewport={"width": 390, "height": 844}, is_mobile=True
+        )
+        page = phone.new_page()
+        for path in ("/", f"/lots/{lot['id']}", "/login"):
+            page.goto(f"{stack.url}{path}")
+            overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+            assert overflow <= 0, (path, overflow)
+        page.goto(f"{stack.url}/lots/{lot['id']}")
+        screenshot(page, "phone-lot")
