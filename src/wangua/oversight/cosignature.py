@@ -4,11 +4,20 @@ The co-signature is the supervisor's own signed-in session, presented with the
 administrator's request in `X-Cosigner-Token` (the supervisor logs in with
 certificate and password at the administrator's side). Both identities go into
 the audit record. Outside a listing, administrators act alone, recorded as usual.
+
+On the pages the supervisor does the same in person: the administrator's form has a
+co-signature section where the supervisor, at the administrator's side, enters their
+username and password and proves their certificate (their key signs the login nonce in
+the browser, as on the login page). The server signs the supervisor in for that one
+action and ends the session when it is done (`signed_in_cosigner`). The command line
+takes the supervisor's certificate and key file instead (`cosigner_by_certificate`).
 """
 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -16,12 +25,13 @@ from sqlalchemy.orm import Session
 from wangua.audit.service import record
 from wangua.identity import certificates
 from wangua.identity.models import User
-from wangua.identity.service import actor_for_token, actor_of
+from wangua.identity.service import Proof, actor_for_token, actor_of, logout
+from wangua.identity.signin import sign_in
 from wangua.identity.trust import Trust
 from wangua.kit.problems import Problem
 from wangua.kit.times import wall_now
 from wangua.lots.models import Lot
-from wangua.runtime import Actor, Work
+from wangua.runtime import Actor, Runtime, Work
 
 ACTIVE = ("listing", "inquiry", "timed_bidding")
 
@@ -78,6 +88,34 @@ def cosigner_by_certificate(
     if user is None or "supervisor" not in user.roles:
         raise refused
     return actor_of(user)
+
+
+@contextmanager
+def signed_in_cosigner(
+    rt: Runtime, username: str, password: str, proof: Proof | None
+) -> Iterator[str | None]:
+    """The pages' co-signature: the supervisor signs in beside the administrator with
+    certificate and password, exactly as at login (so wrong passwords count towards the
+    supervisor's own lock, R-34); the token, for `cosigner`, lives only for the action.
+    Without a username nobody co-signs, and `cosigner` decides whether that is enough."""
+    if not username.strip():
+        yield None
+        return
+    try:
+        outcome = sign_in(rt, username.strip(), password, proof)
+    except Problem as refused:
+        raise Problem(
+            403,
+            "COSIGNATURE_REQUIRED",
+            "须经监督人员会签",
+            f"监督人员身份核验未通过:{refused.title}",
+        ) from None
+    assert outcome.user is not None and outcome.token is not None
+    try:
+        yield outcome.token
+    finally:
+        with rt.work(actor_of(outcome.user)) as work:
+            logout(work, outcome.token)
 
 
 def record_cosignature(work: Work, supervisor: Actor | None, action: str) -> None:

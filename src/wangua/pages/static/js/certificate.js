@@ -1,14 +1,9 @@
 // R-12a in the browser: sign the server's nonce with the key file the user chose,
 // using WebCrypto. The key is read locally and never sent; only the certificate,
-// the nonce and the signature go to the server.
+// the nonce and the signature go to the server. A form's `data-proof-prefix` names its
+// hidden fields (`cosigner_certificate` … for a supervisor's co-signature, R-32b).
 (function () {
   "use strict";
-  const form = document.querySelector("form[data-certificate-proof=key]");
-  if (!form) return;
-  const certInput = form.querySelector("[data-role=certificate-file]");
-  const keyInput = form.querySelector("[data-role=key-file]");
-  const error = document.getElementById("proof-error");
-  let proven = false;
 
   function pemBytes(text, label) {
     const match = text.match(new RegExp("-----BEGIN " + label + "-----([\\s\\S]+?)-----END " + label + "-----"));
@@ -48,26 +43,36 @@
     return new Uint8Array(await crypto.subtle.sign("RSASSA-PKCS1-v1_5", key, data));
   }
 
-  form.addEventListener("submit", async function (event) {
-    if (proven) return;
-    const certFile = certInput && certInput.files[0];
-    const keyFile = keyInput && keyInput.files[0];
-    if (!certFile || !keyFile) return;
-    event.preventDefault();
-    try {
-      const certificate = await certFile.text();
-      const key = await importKey(pemBytes(await keyFile.text(), "PRIVATE KEY"));
-      pemBytes(certificate, "CERTIFICATE");
-      const challenge = await (await fetch("/api/v1/auth/challenge", { method: "POST" })).json();
-      const signature = await sign(key, challenge.nonce);
-      form.elements.certificate.value = certificate;
-      form.elements.nonce.value = challenge.nonce;
-      form.elements.signature.value = btoa(String.fromCharCode.apply(null, signature));
-      proven = true;
-      form.submit();
-    } catch (e) {
-      error.textContent = error.dataset.text || "无法读取证书或私钥文件";
-      error.hidden = false;
-    }
-  });
+  function prove(form) {
+    const certInput = form.querySelector("[data-role=certificate-file]");
+    const keyInput = form.querySelector("[data-role=key-file]");
+    const error = form.querySelector("[data-role=proof-error]") || document.getElementById("proof-error");
+    const prefix = form.dataset.proofPrefix || "";
+    let proven = false;
+
+    form.addEventListener("submit", async function (event) {
+      if (proven) return;
+      const certFile = certInput && certInput.files[0];
+      const keyFile = keyInput && keyInput.files[0];
+      if (!certFile || !keyFile) return;
+      event.preventDefault();
+      try {
+        const certificate = await certFile.text();
+        const key = await importKey(pemBytes(await keyFile.text(), "PRIVATE KEY"));
+        pemBytes(certificate, "CERTIFICATE");
+        const challenge = await (await fetch("/api/v1/auth/challenge", { method: "POST" })).json();
+        const signature = await sign(key, challenge.nonce);
+        form.elements[prefix + "certificate"].value = certificate;
+        form.elements[prefix + "nonce"].value = challenge.nonce;
+        form.elements[prefix + "signature"].value = btoa(String.fromCharCode.apply(null, signature));
+        proven = true;
+        form.submit();
+      } catch (e) {
+        error.textContent = error.dataset.text || "无法读取证书或私钥文件";
+        error.hidden = false;
+      }
+    });
+  }
+
+  document.querySelectorAll("form[data-certificate-proof=key]").forEach(prove);
 })();
