@@ -9,12 +9,16 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from wangua.kit.problems import Problem
+from wangua.pages.admin import router as admin_router
 from wangua.pages.auth import router as auth_router
 from wangua.pages.bidder import router as bidder_router
 from wangua.pages.board import router as board_router
 from wangua.pages.console import router as console_router
 from wangua.pages.documents import router as documents_router
+from wangua.pages.finance import router as finance_router
+from wangua.pages.oversight import router as oversight_router
 from wangua.pages.public import router as public_router
+from wangua.pages.records import router as records_router
 from wangua.pages.rendering import HERE, render
 from wangua.pages.session import SignInRequired, login_url
 from wangua.pages.staff import router as staff_router
@@ -56,6 +60,10 @@ def install(app: FastAPI) -> None:
         staff_router,
         staff_suspension_router,
         console_router,
+        oversight_router,
+        finance_router,
+        admin_router,
+        records_router,
     ):
         app.include_router(router)
 
