@@ -155,3 +155,15 @@ def test_r30b_finance_uploads_the_banks_refund_confirmations(
     missing = finance.http.post(url)
     assert missing.status_code == 422
     assert [r["status"] for r in _rows(finance, lot, applications)] == ["paid", "due"]
+
+
+def test_r30b_a_confirmation_for_an_instruction_id_out_of_range_is_unknown(stack: Stack) -> None:
+    body = {
+        "instruction_id": 2**70,
+        "txn_id": "out-of-range",
+        "amount": "1.00",
+        "paid_at": "2026-04-10T10:00:00+08:00",
+    }
+    answer = signed(stack, "POST", "/api/v1/bank/refund-confirmations", body)
+    assert answer.status_code == 404, answer.text
+    assert answer.json()["code"] == "NOT_FOUND"

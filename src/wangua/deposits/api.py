@@ -136,6 +136,8 @@ async def refund_confirmation(request: Request, rt: RuntimeDep) -> dict[str, str
     txn_id = data.get("txn_id")
     if isinstance(instruction, bool) or not isinstance(instruction, int):
         raise Problem(422, "VALIDATION_ERROR", "instruction_id 须为整数")
+    if not 1 <= instruction <= 2**63 - 1:
+        raise Problem(404, "NOT_FOUND", "退款指令不存在")
     if not isinstance(txn_id, str) or not txn_id.strip():
         raise Problem(422, "VALIDATION_ERROR", "txn_id 缺失")
     amount = parse_amount(data.get("amount"))
