@@ -192,3 +192,6 @@ def test_reconciliation_pages_balance_to_the_fen_and_match_the_api(
     assert _footer(grantor)["received"] == fen(api_all["received"])
     assert _footer(grantor)["accounted"] == _footer(grantor)["received"]
     assert page.get("/finance/reconciliation.csv").text.splitlines()[-1].endswith(",yes")
+    for printed in (f"/finance/lots/{lot['id']}/reconciliation.pdf", "/finance/reconciliation.pdf"):
+        pdf = page.get(printed)
+        assert pdf.headers["content-type"] == "application/pdf" and pdf.content[:5] == b"%PDF-"

@@ -68,6 +68,8 @@ PAGE_POLICY: dict[tuple[str, str], str | frozenset[str]] = {
     ("GET", "/finance/lots/{lot_id}/reconciliation.csv"): roles("finance"),
     ("GET", "/finance/reconciliation"): roles("finance"),
     ("GET", "/finance/reconciliation.csv"): roles("finance"),
+    ("GET", "/finance/lots/{lot_id}/reconciliation.pdf"): roles("finance"),
+    ("GET", "/finance/reconciliation.pdf"): roles("finance"),
     # administrator (R-11, R-12b, R-32a, R-32c); account requests are staff's, as in the API
     ("GET", "/admin"): roles("admin"),
     ("POST", "/admin/users"): roles("admin"),

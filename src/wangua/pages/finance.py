@@ -1,8 +1,8 @@
 """The finance officer's pages: the queue of money that qualifies nobody (R-16a, R-16b),
 refunds per lot with their due dates and interest (R-30b, R-41), the bank's refund
-instruction file, and reconciliation that balances to the fen. Every action calls the
-service behind the matching `/api/v1/finance/...` endpoint; finance sees its own
-grantor's lots and the unmatched money of its grantor's bank (R-03)."""
+instruction file, and reconciliation that balances to the fen (also as CSV and PDF).
+Every action calls the service behind the matching `/api/v1/finance/...` endpoint;
+finance sees its own grantor's lots and the unmatched money of its grantor's bank (R-03)."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from wangua.kit.problems import not_found
 from wangua.lots.models import Lot
 from wangua.pages.rendering import N_, render
 from wangua.pages.session import page_role
+from wangua.printing.reports import reconciliation_pdf
 from wangua.runtime import Actor, Runtime
 from wangua.web import ObjectId, RuntimeDep
 
@@ -216,6 +217,14 @@ def lot_reconciliation_csv(lot_id: ObjectId, rt: RuntimeDep, actor: Finance) -> 
     return _csv(reconciliation.to_csv(report), f"reconciliation-{lot.code}.csv")
 
 
+@router.get("/finance/lots/{lot_id}/reconciliation.pdf")
+def lot_reconciliation_pdf(lot_id: ObjectId, rt: RuntimeDep, actor: Finance) -> Response:
+    """The same report, printable, as `GET /api/v1/lots/{id}/reconciliation.pdf`."""
+    with rt.read() as session:
+        report = reconciliation.lot_report(session, rt.settings, _own_lot(session, lot_id, actor))
+    return reconciliation_pdf(rt, report)
+
+
 @router.get("/finance/reconciliation", response_class=HTMLResponse)
 def grantor_reconciliation(request: Request, rt: RuntimeDep, actor: Finance) -> HTMLResponse:
     """Per bank account: the grantor's lots and the unmatched money on its bank."""
@@ -230,3 +239,10 @@ def grantor_reconciliation_csv(rt: RuntimeDep, actor: Finance) -> Response:
     with rt.read() as session:
         report = _grantor_report(session, rt, actor)
     return _csv(reconciliation.to_csv(report), f"reconciliation-{actor.grantor}.csv")
+
+
+@router.get("/finance/reconciliation.pdf")
+def grantor_reconciliation_pdf(rt: RuntimeDep, actor: Finance) -> Response:
+    with rt.read() as session:
+        report = _grantor_report(session, rt, actor)
+    return reconciliation_pdf(rt, report)
