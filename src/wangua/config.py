@@ -15,6 +15,9 @@ class Settings(BaseSettings):
 
     data_dir: Path = Field(default_factory=lambda: Path.cwd() / "wangua-data")
     database_url: str | None = None
+    # A streaming replica of the database for anonymous public reads (Runtime.public_read);
+    # bidding, sign-in, writes and the live event streams always use the primary.
+    replica_url: str | None = None
     clock: Literal["system", "simulated"] = "system"
     clock_start: datetime | None = None
     trust_anchors: str = ""

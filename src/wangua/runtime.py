@@ -75,6 +75,7 @@ class Runtime:
             settings.argon2_time_cost, settings.argon2_memory_kib, settings.argon2_parallelism
         )
         self.db = Database(settings.resolved_database_url)
+        self.replica = Database(settings.replica_url) if settings.replica_url else None
         self.clock = make_clock(settings.clock, settings.clock_start)
         self.broadcaster: Broadcaster = broadcaster or (
             PostgresBroadcaster(
@@ -121,9 +122,22 @@ class Runtime:
         with self.db.read_session() as session:
             yield session
 
+    @contextmanager
+    def public_read(self, actor: Actor | None = None) -> Iterator[Session]:
+        """A read of public data: from the streaming replica (WANGUA_REPLICA_URL) when one
+        is set and nobody is signed in, else from the primary. Whoever is signed in may have
+        just written, so they read the primary and see their own writes; the replica may lag
+        by a moment, which an anonymous visitor cannot tell from a page loaded a moment ago.
+        Never for anything that bids, authenticates or writes."""
+        database = self.replica if self.replica is not None and actor is None else self.db
+        with database.read_session() as session:
+            yield session
+
     def now(self) -> datetime:
         with self.db.read_session() as session:
             return self.clock.now(session)
 
     def close(self) -> None:
         self.db.dispose()
+        if self.replica is not None:
+            self.replica.dispose()

@@ -62,7 +62,7 @@ def list_quotes(
     """Every accepted quote, oldest first; bidders appear by bidder number only (R-07)."""
     size = page_limit(limit, default=500, maximum=1000)
     after = parse_cursor(cursor)
-    with rt.read() as session:
+    with rt.public_read() as session:
         get_lot(session, lot_id)
         quotes = list(
             session.scalars(
@@ -112,6 +112,6 @@ def cancel_proxy(lot_id: ObjectId, rt: RuntimeDep, actor: Bidder) -> Response:
 @router.get("/lots/{lot_id}/result")
 def get_result(lot_id: ObjectId, rt: RuntimeDep) -> dict[str, Any]:
     """The decision, with the rule that made it; 404 NOT_DECIDED before."""
-    with rt.read() as session:
+    with rt.public_read() as session:
         get_lot(session, lot_id)
         return result_view(session, lot_id)

@@ -76,7 +76,7 @@ def _readable(lot: Lot | None, actor: Actor | None) -> bool:
 
 @router.get("/lots/{lot_id}/documents")
 def list_documents(lot_id: ObjectId, rt: RuntimeDep, actor: OptionalActor) -> list[dict[str, Any]]:
-    with rt.read() as session:
+    with rt.public_read(actor) as session:
         lot = session.get(Lot, lot_id)
         if lot is None or not _readable(lot, actor):
             raise not_found("地块")

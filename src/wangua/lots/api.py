@@ -93,7 +93,7 @@ def list_lots(
         stmt = stmt.where(Lot.status != "draft")
     else:
         stmt = stmt.where((Lot.status != "draft") | (Lot.grantor == actor.grantor))
-    with rt.read() as session:
+    with rt.public_read(actor) as session:
         lots = list(session.scalars(stmt.limit(size)))
         items = [view(session, lot) for lot in lots]
     link_next(request, response, items, size, lots[-1].id if lots else None)
@@ -102,7 +102,7 @@ def list_lots(
 
 @router.get("/lots/{lot_id}")
 def get_lot(lot_id: ObjectId, rt: RuntimeDep, actor: OptionalActor) -> dict[str, Any]:
-    with rt.read() as session:
+    with rt.public_read(actor) as session:
         lot = session.get(Lot, lot_id)
         if lot is None or not _visible(lot, actor):
             raise not_found("地块")

@@ -53,7 +53,7 @@ def lot_list(
     """Published lots, filtered by district, land use, phase and listing deadline."""
     first, last = _day(date_from, "起始日期"), _day(date_to, "截止日期")
     page = max(page, 1)
-    with rt.read() as session:
+    with rt.public_read(viewer) as session:
         lots = find_lots(
             session,
             grantor=district or None,
@@ -101,7 +101,7 @@ def board_context(session: Any, lot: Lot) -> dict[str, Any]:
 @router.get("/lots/{lot_id}", response_class=HTMLResponse)
 def lot_page(lot_id: ObjectId, request: Request, rt: RuntimeDep, viewer: Viewer) -> HTMLResponse:
     """A lot: its conditions, documents, supplements, and the live board (R-19c)."""
-    with rt.read() as session:
+    with rt.public_read(viewer) as session:
         lot = session.get(Lot, lot_id)
         if lot is None or lot.status == "draft":
             raise not_found("地块")
@@ -127,7 +127,7 @@ def lot_page(lot_id: ObjectId, request: Request, rt: RuntimeDep, viewer: Viewer)
 @router.get("/supplements", response_class=HTMLResponse)
 def supplements(request: Request, rt: RuntimeDep, viewer: Viewer) -> HTMLResponse:
     """Supplementary notices (补充公告), newest first."""
-    with rt.read() as session:
+    with rt.public_read(viewer) as session:
         rows = session.execute(
             select(Supplement, Lot)
             .join(Lot, Lot.id == Supplement.lot_id)
@@ -140,7 +140,7 @@ def supplements(request: Request, rt: RuntimeDep, viewer: Viewer) -> HTMLRespons
 @router.get("/results", response_class=HTMLResponse)
 def results(request: Request, rt: RuntimeDep, viewer: Viewer) -> HTMLResponse:
     """Published results (出让结果公布): outcome, price, winner, reserve, rule (R-27)."""
-    with rt.read() as session:
+    with rt.public_read(viewer) as session:
         lots = session.scalars(
             select(Lot)
             .join(Result, Result.lot_id == Lot.id)

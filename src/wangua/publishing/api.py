@@ -37,7 +37,7 @@ def publications(
 @router.get("/feed.atom")
 def feed(request: Request, rt: RuntimeDep) -> Response:
     """Announcements, supplements, suspensions, resumptions, terminations and results."""
-    with rt.read() as session:
+    with rt.public_read() as session:
         newest = list(
             session.scalars(select(Publication).order_by(Publication.id.desc()).limit(FEED_ENTRIES))
         )
