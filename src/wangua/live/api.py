@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import weakref
 from collections.abc import AsyncIterator
 
 from fastapi import APIRouter, Request
@@ -12,8 +13,8 @@ from starlette.concurrency import run_in_threadpool
 
 from wangua.kit.problems import Problem
 from wangua.kit.times import rfc3339
-from wangua.live.events import events_after
 from wangua.live.models import LotEvent
+from wangua.live.tail import Tails
 from wangua.lots.repository import get_lot
 from wangua.runtime import Runtime
 from wangua.web import ObjectId, RuntimeDep
@@ -28,25 +29,36 @@ def frame(event: LotEvent) -> str:
     return f"id: {event.seq}\nevent: {event.name}\ndata: {body}\n\n"
 
 
-def _read(rt: Runtime, lot_id: ObjectId, after: int) -> list[LotEvent]:
-    with rt.read() as session:
-        return events_after(session, lot_id, after)
+_tails: weakref.WeakKeyDictionary[Runtime, Tails] = weakref.WeakKeyDictionary()
+
+
+def tails(rt: Runtime) -> Tails:
+    """The process's shared tails of the watched lots (live/tail.py)."""
+    found = _tails.get(rt)
+    if found is None:
+        found = _tails[rt] = Tails(rt, frame)
+    return found
 
 
 async def stream(request: Request, rt: Runtime, lot_id: ObjectId, after: int) -> AsyncIterator[str]:
-    yield "retry: 2000\n\n"
-    while not await request.is_disconnected():
-        waiter = rt.broadcaster.waiter(lot_id)
-        events = await run_in_threadpool(_read, rt, lot_id, after)
-        for event in events:
-            yield frame(event)
-            after = event.seq
-        if events:
-            continue
-        try:
-            await asyncio.wait_for(waiter.wait(), HEARTBEAT_SECONDS)
-        except TimeoutError:
-            yield ": keep-alive\n\n"
+    shared = tails(rt)
+    shared.open(lot_id, after)
+    try:
+        yield "retry: 2000\n\n"
+        while not await request.is_disconnected():
+            waiter = rt.broadcaster.waiter(lot_id)
+            generation = rt.broadcaster.generation(lot_id)
+            frames = await shared.frames_after(lot_id, after, generation)
+            if frames:
+                after = frames[-1][0]
+                yield "".join(text for _, text in frames)
+                continue
+            try:
+                await asyncio.wait_for(waiter.wait(), HEARTBEAT_SECONDS)
+            except TimeoutError:
+                yield ": keep-alive\n\n"
+    finally:
+        shared.close(lot_id)
 
 
 @router.get("/lots/{lot_id}/events")

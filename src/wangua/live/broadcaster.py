@@ -21,11 +21,14 @@ class Broadcaster(Protocol):
 
     def waiter(self, lot_id: int) -> asyncio.Event: ...
 
+    def generation(self, lot_id: int) -> int: ...
+
 
 class LocalBroadcaster:
     def __init__(self) -> None:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._events: dict[int, asyncio.Event] = {}
+        self._generations: dict[int, int] = {}
 
     def bind(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
@@ -49,7 +52,13 @@ class LocalBroadcaster:
             event = self._events[lot_id] = asyncio.Event()
         return event
 
+    def generation(self, lot_id: int) -> int:
+        """How many publishes for the lot this loop has seen: a read of the log that starts
+        at generation g sees every event whose publish was among the first g."""
+        return self._generations.get(lot_id, 0)
+
     def _wake(self, lot_id: int) -> None:
+        self._generations[lot_id] = self._generations.get(lot_id, 0) + 1
         event = self._events.pop(lot_id, None)
         if event is not None:
             event.set()
