@@ -91,8 +91,16 @@ def test_r19c_two_bidders_and_staff_run_an_auction_in_the_browser(
             expect(page.locator('#history tr[data-seq="1"]')).to_be_visible(timeout=WAIT)
             expect(page.get_by_test_id("current-price")).to_have_text(yuan_pattern(start))
         expect(one.locator('#history tr[data-seq="1"]')).to_have_class("mine", timeout=WAIT)
+        wall = desk.context.new_page()
+        wall.goto(f"{stack.url}/staff/live")
         quote(two, plus(start, step), shot="quote-confirmation")
         expect(one.locator('#history tr[data-seq="2"]')).to_be_visible(timeout=WAIT)
+        tile = wall.locator(f'section[data-lot="{lot["id"]}"]')
+        expect(tile.get_by_test_id("current-price")).to_have_text(
+            yuan_pattern(plus(start, step)), timeout=WAIT
+        )
+        screenshot(wall, "staff-live-wall")
+        wall.close()
         assert stack.lot(lot["id"])["quote_count"] == 2, "each double click sent one quote"
 
         stack.advance_to(lot["listing_end"])

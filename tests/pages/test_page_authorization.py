@@ -25,6 +25,7 @@ PAGE_POLICY: dict[tuple[str, str], str | frozenset[str]] = {
     ("GET", "/"): PUBLIC,
     ("GET", "/lots/{lot_id}"): PUBLIC,
     ("GET", "/lots/{lot_id}/live"): PUBLIC,
+    ("GET", "/live"): PUBLIC,
     ("GET", "/supplements"): PUBLIC,
     ("GET", "/results"): PUBLIC,
     ("GET", "/lang/{locale}"): PUBLIC,

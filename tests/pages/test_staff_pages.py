@@ -225,12 +225,12 @@ def test_r33_the_live_wall_shows_the_grantors_running_lots(stack: Stack, staff: 
     announced = stack.published_lot(staff)
     wall = signed_in(stack, staff).get("/staff/live")
     assert wall.status_code == 200
-    assert f'sse-connect="/lots/{running["id"]}/live' in wall.text
+    assert f'sse-swap="board-{running["id"]}"' in wall.text
     assert running["code"] in text_of(wall.text)
-    assert f"/lots/{announced['id']}/live" not in wall.text
-    assert f"/lots/{county['id']}/live" not in wall.text
+    assert f'sse-swap="board-{announced["id"]}"' not in wall.text
+    assert f'sse-swap="board-{county["id"]}"' not in wall.text
     supervisor = signed_in(stack, stack.account("supervisor")).get("/staff/live")
-    assert f"/lots/{county['id']}/live" in supervisor.text
+    assert f'sse-swap="board-{county["id"]}"' in supervisor.text
 
 
 def test_r07_the_console_shows_the_board_and_keeps_bidders_sealed(

@@ -136,3 +136,87 @@ async def live_board(
         media_type="text/event-stream",
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
     )
+
+
+WALL_LIMIT = 200
+
+
+def wall_positions(text: str) -> dict[int, int]:
+    """`lot:seq,lot:seq` — the last event each tile shows; also the stream's event id."""
+    positions: dict[int, int] = {}
+    for item in filter(None, text.split(",")):
+        lot, _, seq = item.partition(":")
+        if not (lot.isdigit() and seq.isdigit()) or len(lot) > 18 or len(seq) > 18:
+            raise Problem(422, "INVALID_EVENT_ID", "地块或事件序号不正确")
+        positions[int(lot)] = int(seq)
+    if not positions or len(positions) > WALL_LIMIT:
+        raise Problem(422, "INVALID_EVENT_ID", f"须为 1 到 {WALL_LIMIT} 宗地块")
+    return positions
+
+
+def _wall_batch(request: Request, rt: Runtime, positions: dict[int, int]) -> str:
+    """Board and warning fragments for every tile whose lot has news, named by lot."""
+    frames = []
+    with rt.read() as session:
+        for lot_id, after in positions.items():
+            events = events_after(session, lot_id, after)
+            if not events:
+                continue
+            positions[lot_id] = events[-1].seq
+            lot = session.get(Lot, lot_id)
+            assert lot is not None
+            context = {**board_context(session, lot), "wall": True}
+            frames.append(sse(f"board-{lot_id}", fragment(request, "partials/board.html", context)))
+            last = events[-1]
+            warning = fragment(request, "partials/warning.html", last.data)
+            frames.append(sse(f"warning-{lot_id}", warning if last.name == "warning" else ""))
+    if not frames:
+        return ""
+    position = ",".join(f"{lot}:{seq}" for lot, seq in positions.items())
+    return "".join(frames) + f"id: {position}\n" + _tick(request, rt)
+
+
+async def _wall_stream(
+    request: Request, rt: Runtime, positions: dict[int, int]
+) -> AsyncIterator[str]:
+    yield "retry: 2000\n\n"
+    yield await run_in_threadpool(_tick, request, rt)
+    while not await request.is_disconnected():
+        waits = [asyncio.ensure_future(rt.broadcaster.waiter(lot).wait()) for lot in positions]
+        frames = await run_in_threadpool(_wall_batch, request, rt, positions)
+        if frames:
+            for wait in waits:
+                wait.cancel()
+            yield frames
+            continue
+        done, pending = await asyncio.wait(
+            waits, timeout=TICK_SECONDS, return_when=asyncio.FIRST_COMPLETED
+        )
+        for wait in pending:
+            wait.cancel()
+        if not done:
+            yield await run_in_threadpool(_tick, request, rt)
+
+
+@router.get("/live")
+async def live_wall(
+    request: Request, rt: RuntimeDep, viewer: Viewer, lots: str = ""
+) -> StreamingResponse:
+    """Many lots' boards over one connection (a browser allows few per host): events
+    `board-{id}` and `warning-{id}`; the event id records every tile's position, so a
+    reconnect resumes each without gaps. Public, like each lot's board."""
+    positions = wall_positions(request.headers.get("last-event-id") or lots)
+
+    def visible() -> None:
+        with rt.read() as session:
+            for lot_id in positions:
+                lot = session.get(Lot, lot_id)
+                if lot is None or lot.status == "draft":
+                    raise not_found("地块")
+
+    await run_in_threadpool(visible)
+    return StreamingResponse(
+        _wall_stream(request, rt, positions),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )
