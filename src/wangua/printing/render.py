@@ -13,6 +13,7 @@ and file identifier come from the arguments, never from the wall clock.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import threading
 from datetime import date, datetime
@@ -23,7 +24,6 @@ from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, StrictUndefined
-from weasyprint import HTML, URLFetcher  # type: ignore[import-untyped]
 
 from wangua.kit.money import FEN_PER_YUAN, capital_numerals
 from wangua.kit.times import SHANGHAI, as_utc
@@ -111,8 +111,12 @@ def render_pdf(
         .get_template(template)
         .render(title=title, created=as_utc(created).isoformat(), **context)
     )
+    # WeasyPrint is imported at the first render, not at start-up: it is a quarter of the
+    # imports of `wangua serve` (about half a second), and a restart should be quick
+    from weasyprint import HTML  # type: ignore[import-untyped]
+
     folder = override_dir(data_dir)
-    fetcher = _Fetcher(folder)
+    fetcher = _fetcher_class()(folder)
     identifier = hashlib.sha256(html.encode()).hexdigest()[:32].encode()
     with _renders:
         document = HTML(string=html, base_url=f"{folder.as_uri()}/", url_fetcher=fetcher)
@@ -121,17 +125,23 @@ def render_pdf(
     return pdf
 
 
-class _Fetcher(URLFetcher):  # type: ignore[misc]  # WeasyPrint ships no type hints
-    """Resources a template may load: inline data and files of the override folder (a
-    seal or a logo), never the network."""
+@functools.cache
+def _fetcher_class() -> type[Any]:
+    from weasyprint import URLFetcher
 
-    def __init__(self, folder: Path) -> None:
-        super().__init__(allowed_protocols=("data", "file"))
-        self.folder = folder.resolve()
+    class _Fetcher(URLFetcher):  # type: ignore[misc]  # WeasyPrint ships no type hints
+        """Resources a template may load: inline data and files of the override folder (a
+        seal or a logo), never the network."""
 
-    def fetch(self, url: str, headers: dict[str, str] | None = None) -> Any:
-        if url.startswith("file:"):
-            path = Path(url2pathname(urlsplit(url).path)).resolve()
-            if not path.is_relative_to(self.folder):
-                raise ValueError(f"打印模板只能引用模板目录中的文件:{url}")
-        return super().fetch(url, headers)
+        def __init__(self, folder: Path) -> None:
+            super().__init__(allowed_protocols=("data", "file"))
+            self.folder = folder.resolve()
+
+        def fetch(self, url: str, headers: dict[str, str] | None = None) -> Any:
+            if url.startswith("file:"):
+                path = Path(url2pathname(urlsplit(url).path)).resolve()
+                if not path.is_relative_to(self.folder):
+                    raise ValueError(f"打印模板只能引用模板目录中的文件:{url}")
+            return super().fetch(url, headers)
+
+    return _Fetcher
