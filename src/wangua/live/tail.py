@@ -13,6 +13,7 @@ published by then is visible to it), and a later publish sets the waiter.
 from __future__ import annotations
 
 import asyncio
+import bisect
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -32,14 +33,18 @@ class Tail:
     frames: list[tuple[int, str]] = field(default_factory=list)
     read_generation: int = -1  # the broadcaster generation when its newest read began
     users: int = 0
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    reading: asyncio.Future[None] | None = None  # the read under way, if any
 
     @property
     def last(self) -> int:
         return self.frames[-1][0] if self.frames else self.base
 
     def after(self, seq: int) -> list[tuple[int, str]]:
-        return [f for f in self.frames if f[0] > seq]
+        return self.frames[bisect.bisect_right(self.frames, seq, key=_seq) :]
+
+
+def _seq(frame: tuple[int, str]) -> int:
+    return frame[0]
 
 
 def _read(rt: Runtime, lot_id: int, after: int) -> list[LotEvent]:
@@ -75,17 +80,25 @@ class Tails:
         if after < tail.base:  # behind the tail: read the log directly
             events = await run_in_threadpool(_read, self.rt, lot_id, after)
             return [(e.seq, self.render(e)) for e in events]
-        if tail.read_generation < generation:
-            async with tail.lock:
-                if tail.read_generation < generation:
-                    started = self.rt.broadcaster.generation(lot_id)
-                    events = await run_in_threadpool(_read, self.rt, lot_id, tail.last)
-                    tail.frames.extend((e.seq, self.render(e)) for e in events)
-                    if len(tail.frames) > KEEP:
-                        tail.base = tail.frames[-KEEP - 1][0]
-                        del tail.frames[:-KEEP]
-                    # a full page may leave more behind: read again next time
-                    tail.read_generation = started if len(events) < READ_LIMIT else -1
+        while tail.read_generation < generation:
+            if tail.reading is not None:  # a read is under way: every waiter wakes with it
+                await asyncio.shield(tail.reading)
+                continue
+            tail.reading = asyncio.get_running_loop().create_future()
+            started = self.rt.broadcaster.generation(lot_id)
+            try:
+                events = await run_in_threadpool(_read, self.rt, lot_id, tail.last)
+                tail.frames.extend((e.seq, self.render(e)) for e in events)
+                if len(tail.frames) > KEEP:
+                    tail.base = tail.frames[-KEEP - 1][0]
+                    del tail.frames[:-KEEP]
+                # a full page may leave more behind: read again next time
+                tail.read_generation = started if len(events) < READ_LIMIT else -1
+            finally:
+                tail.reading.set_result(None)
+                tail.reading = None
+            if tail.read_generation < 0:
+                break
         if after < tail.base:
             return await self.frames_after(lot_id, after, generation)
         return tail.after(after)
