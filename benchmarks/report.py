@@ -9,6 +9,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from benchmarks import scale_report
 from benchmarks.load import Result
 
 ROOT = Path(__file__).parent.parent
@@ -253,6 +254,8 @@ def growth_table(results: dict[str, Any]) -> str:
 
 
 def summary(results: dict[str, Any]) -> str:
+    if "hot" not in results:  # only the fan-out, deadline and idle parts were run
+        return scale_report.summary(results)
     parts = [
         "hot lot (one lot, N concurrent bidders)",
         hot_table(results),
@@ -266,7 +269,7 @@ def summary(results: dict[str, Any]) -> str:
         "targets",
     ]
     parts += [f"  {verdict:4}  {name}: {value}" for name, value, verdict in targets(results)]
-    return "\n".join(parts)
+    return "\n".join(parts) + "\n\n" + scale_report.summary(results)
 
 
 def profile_section(results: dict[str, Any]) -> str:
@@ -315,6 +318,9 @@ the analysis at the end is `benchmarks/analysis.md`.
 .venv/bin/python -m benchmarks.run --write-doc   # full run, rewrites this page
 .venv/bin/python -m benchmarks.run --no-profile  # without py-spy
 .venv/bin/python -m benchmarks.run --from-results benchmarks/results/full.json  # page only
+.venv/bin/python -m benchmarks.run --only fanout --only deadlines --only idle --write-doc
+    # only those parts (quotes, fanout, deadlines, idle); the others' figures are kept
+    # from the last results file
 .venv/bin/python -m benchmarks.probe             # server CPU per request, one at a time
 .venv/bin/python -m benchmarks.sqltrace          # each SQL statement of place_quote, timed
 ```
@@ -397,6 +403,8 @@ figure includes the load generator's own CPU use.
 ### Targets
 
 {_table(target_rows)}
+
+{scale_report.sections(results)}
 
 ## Profile
 

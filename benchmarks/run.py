@@ -25,7 +25,7 @@ import psycopg
 import uvloop
 from tests.harness import PG_ADMIN_URL, drop_postgres_database, fresh_postgres_database
 
-from benchmarks import pgfloor, profile, report
+from benchmarks import deadlines, fanout, idle, pgfloor, profile, report
 from benchmarks.load import Load, LotState, Result, Stream, as_dict
 from benchmarks.system import Lot, System, bench_installation, build, seed_quotes, server
 
@@ -33,6 +33,7 @@ HOT_LEVELS = (1, 4, 16, 64)
 BIDDERS = 64
 MANY_LOTS = 100
 RESULTS = Path(__file__).parent / "results"
+PARTS = ("quotes", "fanout", "deadlines", "idle")  # --only: "quotes" is floor, HTTP and profile
 
 
 @dataclass(frozen=True)
@@ -254,7 +255,15 @@ def main(argv: list[str] | None = None) -> int:
         type=Path,
         help="only rewrite docs/performance.md from a saved results file",
     )
+    parser.add_argument(
+        "--only",
+        action="append",
+        choices=PARTS,
+        help="run only these parts (repeatable); the others' figures are kept from the "
+        "last results file",
+    )
     args = parser.parse_args(argv)
+    parts = set(args.only or PARTS)
     if args.from_results is not None:
         log(f"wrote {report.write_doc(json.loads(args.from_results.read_text()))}")
         return 0
@@ -265,17 +274,25 @@ def main(argv: list[str] | None = None) -> int:
     log(report.header(results))
     if results["database"]["fsync"] != "on" or results["database"]["synchronous_commit"] != "on":
         log("WARNING: commits are not durable on this server; figures are not comparable")
-    log("\nraw-SQL floor (pgbench, prepared statements)")
-    results["floors"] = measure_floors(plan)
-    log("\nwangua serve (HTTP API, system clock)")
-    results.update(measure_system(plan, with_profile=not args.no_profile, workers=args.workers))
+    saved = RESULTS / ("quick.json" if plan.quick else "full.json")
+    if parts != set(PARTS) and saved.exists():  # keep the parts not run this time
+        results = {**json.loads(saved.read_text()), **results}
+    if "quotes" in parts:
+        log("\nraw-SQL floor (pgbench, prepared statements)")
+        results["floors"] = measure_floors(plan)
+        log("\nwangua serve (HTTP API, system clock)")
+        results.update(measure_system(plan, with_profile=not args.no_profile, workers=args.workers))
+    for part, module in (("fanout", fanout), ("deadlines", deadlines), ("idle", idle)):
+        if part in parts:
+            log(f"\n{part}")
+            part_began = time.monotonic()
+            results[part] = module.measure(plan, log)
+            results[part]["elapsed_seconds"] = time.monotonic() - part_began
     results["elapsed_seconds"] = time.monotonic() - began
     results = json.loads(json.dumps(results, default=str))
     log("\n" + report.summary(results))
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / ("quick.json" if plan.quick else "full.json")).write_text(
-        json.dumps(results, indent=2, default=str)
-    )
+    saved.write_text(json.dumps(results, indent=2, default=str))
     if args.write_doc:
         path = report.write_doc(results)
         log(f"wrote {path}")

@@ -1,0 +1,284 @@
+"""Deadlines: 100 lots whose countdowns end at the same instant, on the system clock.
+Every lot must close within 50 ms after its deadline, and no quote may be accepted at
+or after it; a bidder fires quotes at each lot from just before to just after.
+
+Setup runs on the simulated clock up to timed bidding (the same lot dates, so the same
+countdown end), then moves that clock to the real time and hands over to a system-clock
+server started while the simulated one still serves, so the hand-over is not an outage
+(R-37c would otherwise suspend every lot whose deadline is within 5 minutes of a
+restart). The close is observed by one SSE watcher per lot: the wall-clock time its
+`result` event arrives, minus the deadline; the result's own `decided_at` is the timer's
+due time by design (handlers run at their due time), so it only shows the bookkeeping.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import tempfile
+import time
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager, suppress
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import uvloop
+from tests.faults.servers import Installation, _environment, process_stack, provision
+from tests.harness import drop_postgres_database, fresh_postgres_database
+
+from benchmarks.fanout import raise_nofile
+from benchmarks.stats import percentile
+from benchmarks.system import server
+
+LOTS = 100
+OFFSETS_MS = (-30, -10, -3, 0, 3, 10, 30, 100)
+SETUP_GUESS = timedelta(seconds=150)  # the simulated setup takes about this long
+MARGIN = timedelta(seconds=25)  # from the hand-over to the deadline, at least
+
+
+def _t(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+class ResultWatcher(asyncio.Protocol):
+    def __init__(self, request: bytes) -> None:
+        self.request = request
+        self.result_at: float | None = None
+        self.buffer = b""
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        transport.write(self.request)  # type: ignore[attr-defined]
+
+    def data_received(self, data: bytes) -> None:
+        now = time.time()
+        self.buffer = (self.buffer + data)[-4096:]
+        if self.result_at is None and b"event: result" in self.buffer:
+            self.result_at = now
+
+
+async def _fire(
+    url: str, port: int, lots: list[dict[str, Any]], token: str, deadline: float
+) -> Any:
+    loop = asyncio.get_running_loop()
+    watchers = []
+    transports = []
+    for lot in lots:
+        request = (
+            f"GET /api/v1/lots/{lot['id']}/events HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            f"Last-Event-ID: {lot['last_event']}\r\n\r\n"
+        ).encode()
+        watcher = ResultWatcher(request)
+        transport, _ = await loop.create_connection(lambda w=watcher: w, "127.0.0.1", port)
+        watchers.append(watcher)
+        transports.append(transport)
+    answers: list[tuple[int, int, int, str | None, str | None]] = []
+    size = len(lots) * len(OFFSETS_MS)
+    limits = httpx.Limits(max_connections=size, max_keepalive_connections=size)
+    async with httpx.AsyncClient(
+        base_url=url, timeout=30, limits=limits, headers={"Authorization": f"Bearer {token}"}
+    ) as client:
+        await asyncio.gather(*(client.get("/healthz") for _ in range(size)))
+
+        async def one(lot: dict[str, Any], offset: int) -> None:
+            await asyncio.sleep(max(0.0, deadline + offset / 1000 - time.time()))
+            with suppress(httpx.HTTPError):
+                response = await client.post(
+                    f"/api/v1/lots/{lot['id']}/quotes",
+                    json={"amount": lot["bid"], "request_id": str(uuid.uuid4())},
+                )
+                body = response.json()
+                answers.append(
+                    (
+                        lot["id"],
+                        offset,
+                        response.status_code,
+                        body.get("code"),
+                        body.get("received_at"),
+                    )
+                )
+
+        await asyncio.gather(*(one(lot, off) for lot in lots for off in OFFSETS_MS))
+        end = time.time() + 10
+        while time.time() < end and any(w.result_at is None for w in watchers):
+            await asyncio.sleep(0.1)
+    for transport in transports:
+        transport.close()
+    return [w.result_at for w in watchers], answers
+
+
+def measure(plan: Any, log: Any = print) -> dict[str, Any]:  # noqa: PLR0915  (one timeline, read top to bottom)
+    raise_nofile()
+    name = f"wangua_bench_dl_{os.getpid()}"
+    began = datetime.now(UTC)
+    # lots made at the clock's start list from 21 days later for 10 days, then 5 minutes
+    # of inquiry: start the clock so that timed bidding begins a little before the real
+    # time the setup will have reached
+    timed_start = began + SETUP_GUESS - timedelta(minutes=4)
+    clock_start = timed_start - timedelta(days=31, minutes=5)
+    with (
+        tempfile.TemporaryDirectory(prefix="wangua-deadlines-") as tmp,
+        _installation(Path(tmp), name, clock_start) as inst,
+    ):
+        with server(inst, "simulated") as sim:
+            stack = process_stack(inst, sim.url)
+            staff = stack.account("staff", "xianning-city")
+            with ThreadPoolExecutor(max_workers=4) as pool:
+                lots = list(pool.map(lambda _: stack.published_lot(staff), range(LOTS)))
+                first, second = stack.bidder(), stack.bidder()
+                list(pool.map(lambda lot: stack.qualified(first, lot), lots))
+                list(pool.map(lambda lot: stack.qualified(second, lot), lots))
+                stack.advance_to(lots[0]["listing_start"])
+                for lot in lots:  # both quote while listing: only they may join (R-21)
+                    assert stack.quote(first, lot, lot["start_price"]).status_code == 201
+                    whole = int(lot["start_price"].split(".")[0])
+                    step = int(lot["increment"].split(".")[0])
+                    assert stack.quote(second, lot, f"{whole + step}.00").status_code == 201
+                stack.advance_to(lots[0]["listing_end"])
+
+                def join(lot: dict[str, Any]) -> None:
+                    for bidder in (first, second):
+                        answer = bidder.http.post(
+                            f"/api/v1/lots/{lot['id']}/inquiry", json={"join": True}
+                        )
+                        assert answer.status_code == 200, answer.text
+
+                list(pool.map(join, lots))
+            view = stack.lot(lots[0]["id"])
+            stack.advance_to(view["inquiry_end"])
+            view = stack.lot(lots[0]["id"])
+            assert view["status"] == "timed_bidding", view
+            deadline = _t(view["timed_deadline"])
+            setup = (datetime.now(UTC) - began).total_seconds()
+            log(f"  setup on the simulated clock: {setup:.0f} s; deadline {deadline.isoformat()}")
+            now = datetime.now(UTC)
+            if now + MARGIN > deadline:
+                stack.close()
+                return {"error": f"setup took {setup:.0f} s, too long for the planned deadline"}
+            if now > _t(stack.anonymous().get("/api/v1/clock").json()["now"]):
+                stack.advance_to(now)
+            for lot in lots:  # every lot shares the deadline; the same next bid
+                lot_view = stack.lot(lot["id"])
+                assert lot_view["timed_deadline"] == view["timed_deadline"]
+                whole = int(lot_view["current_price"].split(".")[0]) + int(
+                    lot_view["increment"].split(".")[0]
+                )
+                lot["bid"] = f"{whole}.00"
+            stack.close()
+            with server(inst, "system") as live:
+                sim.stop()  # the system-clock server is up: no moment without a server
+                assert live.proc is not None
+                for lot in lots:
+                    lot["last_event"] = _last_event(inst, lot["id"])
+                wait = (deadline - datetime.now(UTC)).total_seconds()
+                log(f"  system clock serving; deadline in {wait:.0f} s")
+                with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+                    result_at, answers = runner.run(
+                        _fire(live.url, live.port, lots, first.token, deadline.timestamp())
+                    )
+                with httpx.Client(base_url=live.url, timeout=30) as anon:
+                    views = {
+                        lot["id"]: anon.get(f"/api/v1/lots/{lot['id']}").json() for lot in lots
+                    }
+                    quotes = {
+                        lot["id"]: anon.get(f"/api/v1/lots/{lot['id']}/quotes").json()
+                        for lot in lots
+                    }
+        return _summarise(lots, deadline, result_at, answers, views, quotes, setup, log)
+
+
+@contextmanager
+def _installation(base: Path, name: str, clock_start: datetime) -> Iterator[Installation]:
+    """benchmarks.system.bench_installation with the simulated clock starting elsewhere."""
+    url = fresh_postgres_database(name)
+    try:
+        env = _environment(base, url, base / "ca")
+        env["WANGUA_CLOCK_START"] = clock_start.isoformat()
+        inst = Installation(
+            "postgresql", base, env, base / "ca", base / "admin.key.pem", base / "admin.crt.pem"
+        )
+        provision(inst)
+        yield inst
+    finally:
+        drop_postgres_database(name)
+
+
+def _last_event(inst: Any, lot_id: int) -> int:
+    import psycopg
+
+    url = inst.env["WANGUA_DATABASE_URL"]
+    with psycopg.connect(url) as conn:
+        row = conn.execute(
+            "SELECT max(seq) FROM lot_events WHERE lot_id = %s", (lot_id,)
+        ).fetchone()
+    return int(row[0] or 0) if row else 0
+
+
+def _summarise(
+    lots: list[dict[str, Any]],
+    deadline: datetime,
+    result_at: list[float | None],
+    answers: list[tuple[int, int, int, str | None, str | None]],
+    views: dict[int, dict[str, Any]],
+    quotes: dict[int, list[dict[str, Any]]],
+    setup: float,
+    log: Any,
+) -> dict[str, Any]:
+    late_accepted = []
+    extended = 0
+    for lot in lots:
+        timed = [q for q in quotes[lot["id"]] if q.get("phase") == "timed"]
+        in_force = deadline
+        for quote in timed:  # each accepted bid restarts the countdown (R-25a)
+            at = _t(quote["received_at"])
+            if at >= in_force:
+                late_accepted.append((lot["id"], quote["received_at"], in_force.isoformat()))
+            in_force = at + timedelta(minutes=5)
+        if timed:
+            extended += 1
+    closed = [
+        (lot, at)
+        for lot, at in zip(lots, result_at, strict=True)
+        if at is not None and views[lot["id"]]["status"] in ("sold", "unsold")
+    ]
+    lags = [1000 * (at - deadline.timestamp()) for _, at in closed]
+    stamped = [
+        1000 * (_t(views[lot["id"]]["ended_at"]) - deadline).total_seconds()
+        for lot, _ in closed
+        if views[lot["id"]].get("ended_at")
+    ]
+    codes = Counter(
+        f"{status} {code or ''}".strip() + (" (sent before)" if off < 0 else " (sent at/after)")
+        for _, off, status, code, _ in answers
+    )
+    accepted_after = [
+        a for a in answers if a[2] == 201 and a[4] is not None and _t(a[4]) >= deadline
+    ]
+    out = {
+        "lots": len(lots),
+        "deadline": deadline.isoformat(),
+        "setup_seconds": setup,
+        "offsets_ms": list(OFFSETS_MS),
+        "quotes_sent": len(answers),
+        "answers": dict(codes),
+        "accepted_at_or_after": len(accepted_after) + len(late_accepted),
+        "extended": extended,
+        "closed_at_deadline": len(closed),
+        "lag_p50_ms": percentile(lags, 50),
+        "lag_p99_ms": percentile(lags, 99),
+        "lag_max_ms": max(lags) if lags else float("nan"),
+        "within_50ms": sum(1 for x in lags if x <= 50),
+        "stamped_lag_max_ms": max(stamped) if stamped else float("nan"),
+    }
+    log(
+        f"  {out['closed_at_deadline']}/{LOTS} lots closed at the deadline "
+        f"({extended} extended by a bid before it); close lag p50 {out['lag_p50_ms']:.1f} ms "
+        f"p99 {out['lag_p99_ms']:.1f} ms max {out['lag_max_ms']:.1f} ms; "
+        f"{out['within_50ms']} within 50 ms; accepted at/after the deadline: "
+        f"{out['accepted_at_or_after']}; answers {dict(codes)}"
+    )
+    return out
