@@ -47,7 +47,7 @@ def _seed(url: str, template: int, count: int) -> float:
         )
         conn.execute(
             "INSERT INTO timers (lot_id, kind, due_at, fired_at) "
-            "SELECT l.id, t.kind, t.due_at + make_interval(secs => l.id % 86400), NULL "
+            "SELECT l.id, t.kind, t.due_at + make_interval(secs => l.id %% 86400), NULL "
             "FROM lots l JOIN timers t ON t.lot_id = %s AND t.fired_at IS NULL "
             "WHERE l.code LIKE (SELECT code FROM lots WHERE id = %s) || '-copy-%%'",
             (template, template),
