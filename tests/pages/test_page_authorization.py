@@ -96,6 +96,14 @@ PAGE_POLICY: dict[tuple[str, str], str | frozenset[str]] = {
     ("POST", "/staff/lots/{lot_id}/terminate"): roles("staff"),
     ("GET", "/staff/lots/{lot_id}/bidders"): roles("staff"),
     ("POST", "/staff/lots/{lot_id}/identity-access"): roles("staff"),
+    # after the result (R-28b, R-44, R-43) and the starting price (R-LR28)
+    ("GET", "/staff/lots/{lot_id}/result"): roles("staff"),
+    ("POST", "/staff/lots/{lot_id}/confirmation/signature"): roles("staff"),
+    ("POST", "/staff/lots/{lot_id}/forfeiture"): roles("staff"),
+    ("POST", "/staff/lots/{lot_id}/void"): roles("staff"),
+    ("POST", "/staff/lots/{lot_id}/relist"): roles("staff"),
+    ("GET", "/staff/lots/{lot_id}/price"): roles("staff"),
+    ("POST", "/staff/lots/{lot_id}/price/propose"): roles("staff"),
     ("GET", "/staff/live"): roles("staff", "supervisor"),
     ("GET", "/staff/lots/{lot_id}"): roles("staff", "supervisor"),
 }

@@ -22,6 +22,7 @@ from wangua.pages.records import router as records_router
 from wangua.pages.rendering import HERE, render
 from wangua.pages.session import SignInRequired, login_url
 from wangua.pages.staff import router as staff_router
+from wangua.pages.staff_results import router as staff_results_router
 from wangua.pages.staff_suspension import router as staff_suspension_router
 
 JSON_PATHS = ("/api/", "/metrics", "/healthz", "/static/")
@@ -59,6 +60,7 @@ def install(app: FastAPI) -> None:
         documents_router,
         staff_router,
         staff_suspension_router,
+        staff_results_router,
         console_router,
         oversight_router,
         finance_router,

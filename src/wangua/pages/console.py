@@ -34,6 +34,7 @@ from wangua.lots.service import check_grantor_scope
 from wangua.pages.public import board_context
 from wangua.pages.rendering import N_, render
 from wangua.pages.session import page_role
+from wangua.pages.staff_results import follow_up
 from wangua.reserve.models import SealedReserveRow
 from wangua.runtime import Actor
 from wangua.scheduler.models import Timer
@@ -156,11 +157,13 @@ def lot_console(lot_id: ObjectId, request: Request, rt: RuntimeDep, actor: Watch
             .where(Timer.lot_id == lot.id, Timer.fired_at.is_(None))
             .order_by(Timer.due_at, Timer.id)
         )
+        now = rt.clock.now(session)
         context: dict[str, Any] = {
             **board_context(session, lot),
+            **follow_up(session, lot, now),
             "quotes": quote_history(session, lot.id),
             "last_event": lot.event_seq,
-            "server_now": rt.clock.now(session),
+            "server_now": now,
             "timers": [(TIMERS.get(t.kind, t.kind), t.due_at) for t in timers],
             "turnout": turnout(session, lot),
             "checks": checks(session, lot),
