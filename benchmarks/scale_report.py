@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
+
+ANALYSIS = Path(__file__).parent / "analysis-scale.md"
 
 
 def _table(rows: list[list[str]]) -> str:
@@ -209,4 +212,6 @@ two accounts taking turns.
     rows += [[n, m, v] for n, m, v in targets(results)]
     if len(rows) > 1:
         parts.append(f"### Targets: fan-out, deadlines, growth\n\n{_table(rows)}")
+    if parts and ANALYSIS.exists():
+        parts.append(ANALYSIS.read_text().strip())
     return "\n\n".join(parts)
