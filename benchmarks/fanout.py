@@ -138,7 +138,8 @@ async def _connect(
             watchers.append(watcher)
         for transport, _ in await asyncio.gather(*batch):
             transports.append(transport)
-        await asyncio.gather(*(w.open for w in watchers[begin : begin + 100]))
+        opened = [w.open for w in watchers[begin : begin + 100]]
+        await asyncio.wait(opened, timeout=30)  # a watcher not answered by then counts as failed
     return watchers, transports
 
 
@@ -158,6 +159,10 @@ async def _level(
 ) -> Level:
     run = Run()
     watchers, transports = await _connect(port, path, headers, count, run)
+    for w in watchers:
+        if not w.open.done():
+            w.head = "no answer within 30 s"
+            w.open.set_result(False)
     connected = sum(1 for w in watchers if w.open.done() and w.open.result())
     failed = Counter(w.head for w in watchers if not (w.open.done() and w.open.result()))
     acks: list[float] = []
@@ -361,7 +366,7 @@ def measure(plan: Any, log: Any = print, *, pages: bool = True) -> dict[str, Any
                 """The browser's path: HTML fragments rendered per connection. The
                 received_at of each event comes from one API watcher beside them."""
                 out = []
-                for count in (100,) if plan.quick else (100, 1000):
+                for count in (100,):  # 1,000 took the server past the window (see the analysis)
                     reference = Run()
                     api_watchers, api_transports = await _connect(
                         port, f"/api/v1/lots/{lot_id}/events", "", 1, reference
