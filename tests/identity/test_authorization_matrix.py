@@ -31,6 +31,8 @@ POLICY: dict[tuple[str, str], str | frozenset[str]] = {
     ("GET", "/api/v1/me"): SIGNED_IN,
     ("POST", "/api/v1/register"): PUBLIC,
     ("POST", "/api/v1/admin/users"): roles("admin"),
+    ("GET", "/api/v1/admin/users"): roles("admin"),
+    ("GET", "/api/v1/admin/revocations"): roles("admin"),
     ("POST", "/api/v1/me/certificate/report-loss"): SIGNED_IN,
     ("POST", "/api/v1/me/unlock-request"): PUBLIC,  # proven by the certificate, not a session
     ("POST", "/api/v1/certificate/rebind-request"): PUBLIC,  # likewise
@@ -56,6 +58,7 @@ POLICY: dict[tuple[str, str], str | frozenset[str]] = {
     ("GET", "/api/v1/lots/{lot_id}/events"): PUBLIC,
     ("GET", "/api/v1/reserve-key"): PUBLIC,
     ("POST", "/api/v1/lots/{lot_id}/reserve"): roles("admin"),
+    ("GET", "/api/v1/admin/reserves"): roles("admin"),
     ("POST", "/api/v1/lots/{lot_id}/suspend"): roles("staff"),
     ("POST", "/api/v1/lots/{lot_id}/resume"): roles("staff"),
     ("POST", "/api/v1/lots/{lot_id}/terminate"): roles("staff"),

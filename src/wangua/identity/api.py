@@ -8,14 +8,16 @@ from fastapi import APIRouter, Depends, Header, Request, Response
 from pydantic import BaseModel, Field
 
 from wangua.identity import accounts, service
+from wangua.identity import repository as identities
 from wangua.identity.client_certs import presented_certificate
 from wangua.identity.models import User
 from wangua.identity.signin import register_bidder, sign_in
+from wangua.kit.paging import before_id, link_after
 from wangua.kit.problems import Problem, not_found
 from wangua.kit.times import rfc3339
 from wangua.oversight.cosignature import cosigner, record_cosignature
 from wangua.runtime import SYSTEM, Actor
-from wangua.web import CurrentActor, ObjectId, RateLimited, RuntimeDep, role
+from wangua.web import CurrentActor, ObjectId, RateLimited, RuntimeDep, link_next, page_limit, role
 
 router = APIRouter(prefix="/api/v1", tags=["identity"])
 
@@ -142,6 +144,48 @@ def create_user(
             party=body.party.model_dump() if body.party else None,
         )
         return {**_user_json(user), "grantor": user.grantor}
+
+
+Admin = Annotated[Actor, Depends(role("admin"))]
+
+
+@router.get("/admin/users")
+def list_users(
+    request: Request,
+    response: Response,
+    rt: RuntimeDep,
+    actor: Admin,
+    limit: int | None = None,
+    cursor: str | None = None,
+) -> list[dict[str, Any]]:
+    """The accounts the administrator created (every role but bidder), newest first, with
+    their certificate serial and whether they are locked (R-34); as the administrator's
+    page lists them."""
+    size = page_limit(limit)
+    with rt.read() as session:
+        users = identities.staff_accounts(session, before_id(cursor), size)
+        items = [identities.account_view(user) for user in users]
+    link_next(request, response, items, size, items[-1]["id"] if items else None)
+    return items
+
+
+@router.get("/admin/revocations")
+def list_revocations(
+    request: Request,
+    response: Response,
+    rt: RuntimeDep,
+    actor: Admin,
+    limit: int | None = None,
+    cursor: str | None = None,
+) -> list[dict[str, Any]]:
+    """R-12b: the certificates reported lost (revoked at once), newest first, with their
+    holder's account; as the administrator's page lists them."""
+    size = page_limit(limit)
+    with rt.read() as session:
+        rows = identities.revocations(session, cursor or None, size)
+        items = [identities.revocation_view(revocation, name) for revocation, name in rows]
+    link_after(request, response, items, size, items[-1]["fingerprint"] if items else None)
+    return items
 
 
 class AccountRequestBody(ProofBody):

@@ -18,14 +18,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import String, cast, select
-from sqlalchemy.orm import Session
 
 from wangua.identity import accounts
-from wangua.identity.models import Revocation, User
+from wangua.identity import repository as identities
 from wangua.identity.service import ROLES, Proof, create_user
 from wangua.kit.problems import Problem
-from wangua.lots.models import GRANTORS, Lot
+from wangua.lots.models import GRANTORS
 from wangua.oversight.cosignature import (
     cosigner,
     listing_running,
@@ -35,7 +33,6 @@ from wangua.oversight.cosignature import (
 from wangua.pages.rendering import N_, render
 from wangua.pages.session import page_role
 from wangua.reserve import service as reserve
-from wangua.reserve.models import SealedReserveRow
 from wangua.runtime import Actor, Runtime
 from wangua.web import ObjectId, RuntimeDep
 
@@ -91,38 +88,12 @@ def cosigning_form(
 CosigningForm = Annotated[Cosigning, Depends(cosigning_form)]
 
 
-def _staff_accounts(session: Session) -> list[User]:
-    """Accounts the administrator created (every role but bidder), newest first."""
-    return list(
-        session.scalars(
-            select(User)
-            .where(cast(User.roles, String).not_like('%"bidder"%'))
-            .order_by(User.id.desc())
-            .limit(SHOWN)
-        )
-    )
-
-
 def _admin_context(rt: Runtime) -> dict[str, Any]:
     with rt.read() as session:
-        revocations = list(
-            session.execute(
-                select(Revocation, User.username)
-                .join(User, User.id == Revocation.user_id)
-                .order_by(Revocation.revoked_at.desc())
-                .limit(SHOWN)
-            )
-        )
-        reserve_lots = list(
-            session.execute(
-                select(Lot, SealedReserveRow.imported_at)
-                .outerjoin(SealedReserveRow, SealedReserveRow.lot_id == Lot.id)
-                .where(Lot.has_reserve, Lot.status.in_(("announced", "listing", "suspended")))
-                .order_by(Lot.listing_end, Lot.id)
-            )
-        )
+        revocations = identities.revocations(session, limit=SHOWN)
+        reserve_lots = reserve.awaited_reserves(session)
         return {
-            "users": _staff_accounts(session),
+            "users": identities.staff_accounts(session, limit=SHOWN),
             "revocations": revocations,
             "reserve_lots": reserve_lots,
             "window": reserve.IMPORT_WINDOW,

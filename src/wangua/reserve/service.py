@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import base64
 import binascii
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 from cryptography import x509
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session
 
 from wangua.audit.service import lot_stream, record
 from wangua.identity import certificates
 from wangua.identity.models import User
+from wangua.kit.paging import invalid_cursor
 from wangua.kit.problems import Problem
-from wangua.kit.times import wall_now
+from wangua.kit.times import rfc3339, wall_now
 from wangua.lots.models import Lot
 from wangua.lots.repository import lock_lot
 from wangua.reserve.models import SealedReserveRow
@@ -23,6 +26,47 @@ from wangua.scheduler.service import catch_up
 
 IMPORT_WINDOW = timedelta(minutes=30)
 """R-11: the reserve is imported only within the 30 minutes before the listing deadline."""
+AWAITING = ("announced", "listing", "suspended")
+"""The statuses in which a lot with a reserve still expects, or holds, its sealed reserve."""
+
+
+def awaited_reserves(
+    session: Session, after: int | None = None, limit: int | None = None
+) -> list[tuple[Lot, datetime | None]]:
+    """Lots with a reserve that have not been decided, by listing deadline, each with the
+    time its sealed reserve was imported (None: not yet); `after` is the id of the last lot
+    already seen (422 INVALID_CURSOR if there is none such)."""
+    stmt = (
+        select(Lot, SealedReserveRow.imported_at)
+        .outerjoin(SealedReserveRow, SealedReserveRow.lot_id == Lot.id)
+        .where(Lot.has_reserve, Lot.status.in_(AWAITING))
+    )
+    if after is not None:
+        seen = session.get(Lot, after)
+        if seen is None:
+            raise invalid_cursor()
+        stmt = stmt.where(
+            or_(
+                Lot.listing_end > seen.listing_end,
+                and_(Lot.listing_end == seen.listing_end, Lot.id > seen.id),
+            )
+        )
+    stmt = stmt.order_by(Lot.listing_end, Lot.id).limit(limit)
+    return [(lot, imported_at) for lot, imported_at in session.execute(stmt)]
+
+
+def awaited_view(lot: Lot, imported_at: datetime | None) -> dict[str, Any]:
+    return {
+        "lot_id": lot.id,
+        "code": lot.code,
+        "name": lot.name,
+        "grantor": lot.grantor,
+        "status": lot.status,
+        "listing_end": rfc3339(lot.listing_end),
+        "window_opens": rfc3339(lot.listing_end - IMPORT_WINDOW),
+        "imported": imported_at is not None,
+        "imported_at": rfc3339(imported_at),
+    }
 
 
 def _invalid(detail: str) -> Problem:
