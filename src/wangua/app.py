@@ -31,6 +31,7 @@ from wangua.lots.api import router as lots_router
 from wangua.monitoring.logging import RequestLogMiddleware, configure_logging
 from wangua.monitoring.metrics import MetricsMiddleware
 from wangua.monitoring.state import metrics_router
+from wangua.oversight.api import router as oversight_router
 from wangua.pricing.api import router as pricing_router
 from wangua.printing.api import router as printing_router
 from wangua.publishing.api import router as publishing_router
@@ -104,6 +105,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         results_router,
         confidentiality_router,
         printing_router,
+        oversight_router,
     ):
         app.include_router(router)
 

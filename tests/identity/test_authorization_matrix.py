@@ -52,6 +52,7 @@ POLICY: dict[tuple[str, str], str | frozenset[str]] = {
     ("POST", "/api/v1/lots/{lot_id}/quotes"): roles("bidder"),
     ("GET", "/api/v1/lots/{lot_id}/quotes"): PUBLIC,
     ("POST", "/api/v1/lots/{lot_id}/inquiry"): roles("bidder"),
+    ("GET", "/api/v1/lots/{lot_id}/standing"): roles("bidder"),
     ("PUT", "/api/v1/lots/{lot_id}/proxy"): roles("bidder"),
     ("DELETE", "/api/v1/lots/{lot_id}/proxy"): roles("bidder"),
     ("GET", "/api/v1/lots/{lot_id}/result"): PUBLIC,
@@ -63,6 +64,9 @@ POLICY: dict[tuple[str, str], str | frozenset[str]] = {
     ("POST", "/api/v1/lots/{lot_id}/resume"): roles("staff"),
     ("POST", "/api/v1/lots/{lot_id}/terminate"): roles("staff"),
     ("POST", "/api/v1/lots/{lot_id}/approvals"): roles("grantor"),
+    ("GET", "/api/v1/lots/{lot_id}/approvals"): roles("staff", "grantor"),
+    ("GET", "/api/v1/approvals"): roles("grantor"),
+    ("GET", "/api/v1/lots/{lot_id}/suspension"): roles("staff"),
     ("POST", "/api/v1/lots/{lot_id}/supplements"): roles("staff"),
     ("POST", "/api/v1/lots/{lot_id}/documents"): roles("staff"),
     ("GET", "/api/v1/lots/{lot_id}/documents"): PUBLIC,
@@ -73,12 +77,19 @@ POLICY: dict[tuple[str, str], str | frozenset[str]] = {
     ("POST", "/api/v1/lots/{lot_id}/price/review"): roles("grantor"),
     ("POST", "/api/v1/lots/{lot_id}/price/approve"): roles("grantor"),
     ("GET", "/api/v1/lots/{lot_id}/price"): roles("staff", "grantor", "supervisor"),
+    ("GET", "/api/v1/prices"): roles("grantor"),
     ("POST", "/api/v1/lots/{lot_id}/void"): roles("staff"),
     ("POST", "/api/v1/lots/{lot_id}/relist"): roles("staff"),
     ("POST", "/api/v1/lots/{lot_id}/confirmation/signature"): roles("staff"),
     ("GET", "/api/v1/lots/{lot_id}/bidders"): roles("staff"),
     ("POST", "/api/v1/lots/{lot_id}/identity-access"): roles("staff"),
     ("POST", "/api/v1/identity-access/{request_id}/approve"): roles("supervisor"),
+    ("GET", "/api/v1/lots/{lot_id}/identity-access"): roles("staff"),
+    ("GET", "/api/v1/identity-access"): roles("supervisor"),
+    # oversight: co-signatures (R-32b), the console, the record (R-32a, R-32c)
+    ("GET", "/api/v1/admin/cosignatures"): roles("supervisor"),
+    ("GET", "/api/v1/admin/cosignature-required"): roles("admin"),
+    ("GET", "/api/v1/lots/{lot_id}/console"): roles("staff", "supervisor"),
     # deposits, bank channel and refunds (R-16a … R-44)
     ("GET", "/api/v1/bank/health"): PUBLIC,  # the bank's HMAC over the empty body
     ("POST", "/api/v1/bank/refund-instructions"): PUBLIC,  # the bank's HMAC

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from wangua.applications import service
 from wangua.applications.models import Application
+from wangua.bidding.board import BidderStanding, bidder_standing, next_minimum
 from wangua.kit.problems import not_found
 from wangua.lots.models import Lot
 from wangua.runtime import Actor
@@ -68,3 +69,38 @@ def my_applications(rt: RuntimeDep, actor: CurrentActor) -> list[dict[str, Any]]
             .order_by(Application.id)
         )
         return [service.application_view(session, a, lot, rt.settings) for a, lot in rows]
+
+
+def _standing_view(lot: Lot, standing: BidderStanding) -> dict[str, Any]:
+    application = standing.application
+    return {
+        "lot_id": lot.id,
+        "lot_status": lot.status,
+        "application_id": application.id if application else None,
+        "application_status": application.status if application else None,
+        "bidder_number": application.bidder_number if application else None,
+        "qualified": standing.qualified,
+        "quoted_in_listing": standing.has_listing_quote,
+        "may_join_inquiry": standing.qualified and standing.has_listing_quote,
+        "inquiry_answer": standing.inquiry_answer,
+        "proxy_max": standing.proxy_max,
+        "won": standing.won,
+        "next_minimum": next_minimum(lot),
+    }
+
+
+@router.get("/lots/{lot_id}/standing")
+def my_standing(
+    lot_id: ObjectId, rt: RuntimeDep, actor: Annotated[Actor, Depends(role("bidder"))]
+) -> dict[str, Any]:
+    """The caller's own position on a published lot, as the bidder's panel shows it: its
+    application and bidder number, whether it quoted in the listing and so may join the
+    timed bidding (R-21), its inquiry answer (`true` joined, `false` declined, `null` not
+    answered), its proxy's maximum (R-26), whether it won, and the next minimum quote
+    (R-19a, R-19b). Never anyone else's."""
+    with rt.read() as session:
+        lot = session.get(Lot, lot_id)
+        if lot is None or lot.status == "draft":
+            raise not_found("地块")
+        assert actor.user_id is not None
+        return _standing_view(lot, bidder_standing(session, lot, actor.user_id))

@@ -23,3 +23,8 @@ def bidder_numbers(session: Session, application_ids: set[int]) -> dict[int, str
         select(Application.id, Application.bidder_number).where(Application.id.in_(application_ids))
     )
     return {app_id: number for app_id, number in rows}
+
+
+def application_id_by_order_no(session: Session, order_no: str) -> int | None:
+    """The application an order number (订单流水号) belongs to (R-15, R-16a)."""
+    return session.scalar(select(Application.id).where(Application.order_no == order_no.strip()))

@@ -9,15 +9,18 @@ approval and every look are recorded.
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import Any, Literal
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session
 
 from wangua.applications.models import Application
 from wangua.audit.service import lot_stream, record
 from wangua.confidentiality.models import BreakGlass
 from wangua.identity.models import Party, User
+from wangua.identity.repository import usernames
 from wangua.kit.money import format_fen
+from wangua.kit.paging import invalid_cursor
 from wangua.kit.problems import Problem, forbidden, not_found
 from wangua.kit.times import rfc3339, wall_now
 from wangua.lots.models import Lot
@@ -26,6 +29,7 @@ from wangua.runtime import Work
 
 DECIDED = ("sold", "unsold", "voided", "terminated")
 ACCESS_PERIOD = timedelta(hours=4)
+AccessStatus = Literal["pending", "approved"]
 
 
 def request_access(work: Work, lot_id: int, reason: str) -> BreakGlass:
@@ -127,4 +131,74 @@ def bidders(work: Work, lot_id: int) -> list[dict[str, Any]]:
             "qualified_at": rfc3339(application.qualified_at),
         }
         for application, user, party in rows
+    ]
+
+
+def access_requests(
+    session: Session,
+    status: AccessStatus,
+    cursor: int | None = None,
+    limit: int | None = None,
+) -> list[tuple[BreakGlass, Lot]]:
+    """Break-glass requests for supervisors: `pending` ones oldest first (`cursor`: after
+    this id), `approved` ones most recently approved first (`cursor`: after this request
+    in that order; 422 INVALID_CURSOR if it is not an approved request)."""
+    stmt = select(BreakGlass, Lot).join(Lot, Lot.id == BreakGlass.lot_id)
+    if status == "pending":
+        stmt = stmt.where(BreakGlass.approved_at.is_(None)).order_by(BreakGlass.id)
+        if cursor is not None:
+            stmt = stmt.where(BreakGlass.id > cursor)
+    else:
+        stmt = stmt.where(BreakGlass.approved_at.is_not(None)).order_by(
+            BreakGlass.approved_at.desc(), BreakGlass.id.desc()
+        )
+        if cursor is not None:
+            seen = session.get(BreakGlass, cursor)
+            if seen is None or seen.approved_at is None:
+                raise invalid_cursor()
+            stmt = stmt.where(
+                or_(
+                    BreakGlass.approved_at < seen.approved_at,
+                    and_(BreakGlass.approved_at == seen.approved_at, BreakGlass.id < seen.id),
+                )
+            )
+    return [(request, lot) for request, lot in session.execute(stmt.limit(limit))]
+
+
+def own_requests(
+    session: Session,
+    lot_id: int,
+    user_id: int | None,
+    before: int | None = None,
+    limit: int | None = None,
+) -> list[BreakGlass]:
+    """A staff member's own break-glass requests for a lot, newest first."""
+    stmt = select(BreakGlass).where(BreakGlass.lot_id == lot_id, BreakGlass.requested_by == user_id)
+    if before is not None:
+        stmt = stmt.where(BreakGlass.id < before)
+    return list(session.scalars(stmt.order_by(BreakGlass.id.desc()).limit(limit)))
+
+
+def access_views(session: Session, rows: list[tuple[BreakGlass, Lot]]) -> list[dict[str, Any]]:
+    """The requests as the API shows them: who asked, why, and who approved until when."""
+    people: set[int | None] = {r.requested_by for r, _ in rows}
+    names = usernames(session, people | {r.approved_by for r, _ in rows})
+    now = wall_now()
+    return [
+        {
+            "id": request.id,
+            "lot_id": lot.id,
+            "lot_code": lot.code,
+            "lot_name": lot.name,
+            "lot_status": lot.status,
+            "reason": request.reason,
+            "requested_by": names.get(request.requested_by),
+            "requested_at": rfc3339(request.requested_at),
+            "status": "pending" if request.approved_at is None else "approved",
+            "approved_by": names.get(request.approved_by or 0),
+            "approved_at": rfc3339(request.approved_at),
+            "expires_at": rfc3339(request.expires_at),
+            "open": request.expires_at is not None and request.expires_at > now,
+        }
+        for request, lot in rows
     ]

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, File, Path, Request, Response, UploadFil
 from pydantic import BaseModel, Field
 
 from wangua.applications.models import Application
+from wangua.applications.repository import application_id_by_order_no
 from wangua.deposits import accounts, calendar, guarantees, payouts, queue, reconciliation, refunds
 from wangua.deposits.banks import banks, serves
 from wangua.deposits.calendar import shanghai_date
@@ -46,7 +47,11 @@ class ReasonBody(BaseModel):
 
 
 class AssignBody(BaseModel):
-    application_id: int = Field(ge=1, le=2**63 - 1)
+    """The application by its id, or by its order number (订单流水号) as the finance page
+    asks for it: exactly one of the two."""
+
+    application_id: int | None = Field(default=None, ge=1, le=2**63 - 1)
+    order_no: str | None = Field(default=None, min_length=1, max_length=64)
     reason: str = ""
 
 
@@ -120,10 +125,26 @@ def finance_queue(
 def assign_payment(
     payment_id: ObjectId, body: AssignBody, rt: RuntimeDep, actor: Finance
 ) -> dict[str, Any]:
-    """R-16a, R-16b: assign an unmatched credit to an application, with a written reason;
-    it is judged like any credit (a late one still does not qualify)."""
+    """R-16a, R-16b: assign an unmatched credit to an application, named by
+    `application_id` or by `order_no`, with a written reason; it is judged like any credit
+    (a late one still does not qualify). `422 APPLICATION_REQUIRED` unless exactly one of
+    the two is given; `404` for an order number nobody has."""
+    if (body.application_id is None) == (body.order_no is None):
+        raise Problem(
+            422,
+            "APPLICATION_REQUIRED",
+            "须指定竞买申请",
+            "请提供 application_id 或 order_no 之一",
+        )
+    application_id = body.application_id
+    if application_id is None:
+        assert body.order_no is not None
+        with rt.read() as session:
+            application_id = application_id_by_order_no(session, body.order_no)
+        if application_id is None:
+            raise not_found("竞买申请")
     with rt.work(actor) as work:
-        return queue.assign(work, rt.settings, payment_id, body.application_id, body.reason)
+        return queue.assign(work, rt.settings, payment_id, application_id, body.reason)
 
 
 @router.post("/finance/payments/{payment_id}/return", status_code=201)

@@ -18,22 +18,26 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
+from wangua.audit.models import AuditEntry
 from wangua.audit.service import record
 from wangua.identity import certificates
 from wangua.identity.models import User
+from wangua.identity.repository import usernames
 from wangua.identity.service import Proof, actor_for_token, actor_of, logout
 from wangua.identity.signin import sign_in
 from wangua.identity.trust import Trust
 from wangua.kit.problems import Problem
-from wangua.kit.times import wall_now
+from wangua.kit.times import rfc3339, wall_now
 from wangua.lots.models import Lot
 from wangua.runtime import Actor, Runtime, Work
 
 ACTIVE = ("listing", "inquiry", "timed_bidding")
+COSIGNED = "admin.cosigned"
 
 
 def listing_running(session: Session) -> bool:
@@ -122,7 +126,7 @@ def record_cosignature(work: Work, supervisor: Actor | None, action: str) -> Non
     if supervisor is not None:
         record(
             work,
-            "admin.cosigned",
+            COSIGNED,
             object_type="user",
             object_id=supervisor.user_id,
             data={
@@ -131,3 +135,47 @@ def record_cosignature(work: Work, supervisor: Actor | None, action: str) -> Non
                 "supervisor_cert_serial": supervisor.cert_serial,
             },
         )
+
+
+def cosignatures(
+    session: Session, before: int | None = None, limit: int | None = None
+) -> list[dict[str, Any]]:
+    """R-32b: the co-signatures given, newest first (`before`: the audit entry id of the
+    last one already seen), each with the administrator, the supervisor and the action it
+    covered: the entry recorded next in its chain, in the same transaction
+    (`record_cosignature` runs just before the action)."""
+    action = aliased(AuditEntry)
+    stmt = (
+        select(AuditEntry, action.action)
+        .outerjoin(
+            action, (action.stream == AuditEntry.stream) & (action.seq == AuditEntry.seq + 1)
+        )
+        .where(AuditEntry.action == COSIGNED)
+    )
+    if before is not None:
+        stmt = stmt.where(AuditEntry.id < before)
+    rows = list(session.execute(stmt.order_by(AuditEntry.id.desc()).limit(limit)))
+    names = usernames(
+        session,
+        {e.actor_user_id for e, _ in rows} | {_supervisor_id(e) for e, _ in rows},
+    )
+    return [
+        {
+            "id": entry.id,
+            "at": entry.at,
+            "admin_id": entry.actor_user_id,
+            "admin": names.get(entry.actor_user_id or 0, ""),
+            "supervisor_id": _supervisor_id(entry),
+            "supervisor": names.get(_supervisor_id(entry) or 0, ""),
+            "action": covered or "",
+        }
+        for entry, covered in rows
+    ]
+
+
+def _supervisor_id(entry: AuditEntry) -> int | None:
+    return int(entry.object_id) if entry.object_id and entry.object_id.isdigit() else None
+
+
+def cosignature_view(given: dict[str, Any]) -> dict[str, Any]:
+    return {**given, "at": rfc3339(given["at"])}

@@ -15,29 +15,22 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import distinct, func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from wangua.applications.models import Application
 from wangua.bidding.board import quote_history
-from wangua.bidding.models import InquiryAnswer, Quote
-from wangua.bidding.rules import Phase
 from wangua.confidentiality import service as confidentiality
-from wangua.confidentiality.models import BreakGlass
-from wangua.documents.service import lot_documents
-from wangua.kit.problems import Problem, not_found
+from wangua.kit.problems import Problem
 from wangua.kit.times import wall_now
 from wangua.lots.api import view as lot_view
-from wangua.lots.assets import document_names, missing_details
 from wangua.lots.models import Lot
-from wangua.lots.service import check_grantor_scope
+from wangua.oversight import console
+from wangua.oversight.console import turnout, watched_lot
 from wangua.pages.public import board_context
 from wangua.pages.rendering import N_, render
 from wangua.pages.session import page_role
 from wangua.pages.staff_results import follow_up
-from wangua.reserve.models import SealedReserveRow
 from wangua.runtime import Actor
-from wangua.scheduler.models import Timer
 from wangua.web import ObjectId, RuntimeDep
 
 router = APIRouter(include_in_schema=False)
@@ -62,17 +55,6 @@ TIMERS = {
 }
 
 
-def watched_lot(session: Session, lot_id: int, actor: Actor) -> Lot:
-    """R-03: staff watch their own grantor's lots, drafts included; supervisors watch
-    every published lot."""
-    lot = session.get(Lot, lot_id)
-    if lot is None or (lot.status == "draft" and actor.role != "staff"):
-        raise not_found("地块")
-    if actor.role == "staff":
-        check_grantor_scope(actor, lot.grantor)
-    return lot
-
-
 @router.get("/staff/live", response_class=HTMLResponse)
 def live_wall(request: Request, rt: RuntimeDep, actor: Watcher) -> HTMLResponse:
     """Every lot that is listing, in the inquiry, in timed bidding or suspended, and those
@@ -90,60 +72,18 @@ def live_wall(request: Request, rt: RuntimeDep, actor: Watcher) -> HTMLResponse:
     return render(request, "staff/live.html", {"tiles": tiles, "server_now": now})
 
 
-def turnout(session: Session, lot: Lot) -> dict[str, int]:
-    """How many applied, qualified, quoted in the listing and answered the inquiry:
-    numbers only, never who (R-07, R-21)."""
-    by_status: dict[str, int] = dict(
-        session.execute(
-            select(Application.status, func.count())
-            .where(Application.lot_id == lot.id)
-            .group_by(Application.status)
-        ).all()
-    )
-    quoted = session.scalar(
-        select(func.count(distinct(Quote.application_id))).where(
-            Quote.lot_id == lot.id, Quote.phase == Phase.LISTING.value
-        )
-    )
-    answers: dict[bool, int] = dict(
-        session.execute(
-            select(InquiryAnswer.joined, func.count())
-            .where(InquiryAnswer.lot_id == lot.id)
-            .group_by(InquiryAnswer.joined)
-        ).all()
-    )
-    joined, declined = answers.get(True, 0), answers.get(False, 0)
-    return {
-        "applied": sum(by_status.values()),
-        "qualified": by_status.get("qualified", 0),
-        "quoted": quoted or 0,
-        "joined": joined,
-        "declined": declined,
-        "unanswered": max((quoted or 0) - joined - declined, 0),
-    }
+CHECKS = {
+    console.DOCUMENTS_MISSING: N_("尚未上传的出让文件:{names}"),
+    console.DETAILS_MISSING: N_("资产类型所需信息缺失:{names}"),
+    console.RESERVE_NOT_IMPORTED: N_(
+        "设有底价但尚未导入密封底价:须在挂牌截止前 30 分钟内导入,否则到期中止"
+    ),
+}
 
 
 def checks(session: Session, lot: Lot) -> list[tuple[str, dict[str, str]]]:
-    """What a host should know before it matters: missing documents (R-08), details the
-    asset type needs (Art. 46), a reserve not yet imported (R-11)."""
-    found: list[tuple[str, dict[str, str]]] = []
-    names = document_names(lot.asset_type)
-    present = {d.kind for d in lot_documents(session, lot.id)}
-    missing = [name for kind, name in names.items() if kind not in present]
-    if missing:
-        found.append((N_("尚未上传的出让文件:{names}"), {"names": "、".join(missing)}))
-    details = missing_details(lot.asset_type, lot.details)
-    if details:
-        found.append((N_("资产类型所需信息缺失:{names}"), {"names": "、".join(details)}))
-    if (
-        lot.has_reserve
-        and lot.status in ("draft", "announced", "listing")
-        and session.get(SealedReserveRow, lot.id) is None
-    ):
-        found.append(
-            (N_("设有底价但尚未导入密封底价:须在挂牌截止前 30 分钟内导入,否则到期中止"), {})
-        )
-    return found
+    """What a host should know before it matters (`console.checks`), in the page's words."""
+    return [(CHECKS[c.code], c.values) for c in console.checks(session, lot)]
 
 
 @router.get("/staff/lots/{lot_id}", response_class=HTMLResponse)
@@ -152,11 +92,7 @@ def lot_console(lot_id: ObjectId, request: Request, rt: RuntimeDep, actor: Watch
     the turnout and the checks; the actions for the grantor's staff."""
     with rt.read() as session:
         lot = watched_lot(session, lot_id, actor)
-        timers = session.scalars(
-            select(Timer)
-            .where(Timer.lot_id == lot.id, Timer.fired_at.is_(None))
-            .order_by(Timer.due_at, Timer.id)
-        )
+        timers = console.pending_timers(session, lot.id)
         now = rt.clock.now(session)
         context: dict[str, Any] = {
             **board_context(session, lot),
@@ -187,13 +123,7 @@ def lot_bidders(lot_id: ObjectId, request: Request, rt: RuntimeDep, actor: Staff
         rows, sealed = [], refusal
     with rt.read() as session:
         lot = watched_lot(session, lot_id, actor)
-        requests = list(
-            session.scalars(
-                select(BreakGlass)
-                .where(BreakGlass.lot_id == lot.id, BreakGlass.requested_by == actor.user_id)
-                .order_by(BreakGlass.id.desc())
-            )
-        )
+        requests = confidentiality.own_requests(session, lot.id, actor.user_id)
         context = {
             "lot": lot_view(session, lot),
             "rows": rows,

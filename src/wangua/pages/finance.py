@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from wangua.applications.models import Application
+from wangua.applications.repository import application_id_by_order_no
 from wangua.deposits import payouts, queue, reconciliation, refunds
 from wangua.deposits.banks import bank_for_grantor, banks, serves
 from wangua.deposits.calendar import shanghai_date
@@ -131,9 +131,7 @@ def assign_payment(
     """R-16a: as `POST /api/v1/finance/payments/{id}/assign`; the officer types the order
     number (订单流水号) the payer should have written, and a reason."""
     with rt.read() as session:
-        application_id = session.scalar(
-            select(Application.id).where(Application.order_no == order_no.strip())
-        )
+        application_id = application_id_by_order_no(session, order_no)
     if application_id is None:
         raise not_found("竞买申请")
     with rt.work(actor) as work:

@@ -9,26 +9,22 @@ for causes (2), (3), (5) (R-37, Art. 38). Every action calls the API's service.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy import select
-from sqlalchemy.orm import Session, aliased
 
-from wangua.audit.models import AuditEntry
 from wangua.confidentiality import service as confidentiality
-from wangua.confidentiality.models import BreakGlass
-from wangua.identity.models import User
+from wangua.identity.repository import usernames
 from wangua.lots.models import GRANTORS, Lot
+from wangua.oversight.cosignature import cosignatures
 from wangua.pages.rendering import N_, render
 from wangua.pages.session import page_role
 from wangua.pricing import service as pricing
-from wangua.pricing.models import PriceRecord
 from wangua.runtime import Actor
 from wangua.suspension import service as suspension
 from wangua.suspension.core import CAUSES, CENTER_CAUSES, SUSPENDABLE
-from wangua.suspension.models import Approval
 from wangua.web import ObjectId, RuntimeDep
 
 router = APIRouter(include_in_schema=False)
@@ -47,63 +43,14 @@ DONE = {
 }
 
 
-def _names(session: Session, ids: set[int | None]) -> dict[int, str]:
-    wanted = {i for i in ids if i is not None}
-    if not wanted:
-        return {}
-    rows = session.execute(select(User.id, User.username).where(User.id.in_(wanted)))
-    return {user_id: name for user_id, name in rows}
-
-
-def _break_glass(session: Session) -> tuple[list[Any], list[Any]]:
-    """Pending requests, oldest first, and the latest approved ones."""
-    query = select(BreakGlass, Lot).join(Lot, Lot.id == BreakGlass.lot_id)
-    pending = session.execute(query.where(BreakGlass.approved_at.is_(None)).order_by(BreakGlass.id))
-    approved = session.execute(
-        query.where(BreakGlass.approved_at.is_not(None))
-        .order_by(BreakGlass.approved_at.desc())
-        .limit(RECENT)
-    )
-    return [tuple(r) for r in pending], [tuple(r) for r in approved]
-
-
-def _cosignatures(session: Session) -> list[dict[str, Any]]:
-    """R-32b: each co-signature with the action it covered, recorded next in its chain in
-    the same transaction (`record_cosignature` runs just before the action)."""
-    action = aliased(AuditEntry)
-    rows = list(
-        session.execute(
-            select(AuditEntry, action.action)
-            .outerjoin(
-                action, (action.stream == AuditEntry.stream) & (action.seq == AuditEntry.seq + 1)
-            )
-            .where(AuditEntry.action == "admin.cosigned")
-            .order_by(AuditEntry.id.desc())
-            .limit(RECENT)
-        )
-    )
-    names = _names(
-        session,
-        {e.actor_user_id for e, _ in rows} | {int(e.object_id) for e, _ in rows if e.object_id},
-    )
-    return [
-        {
-            "at": entry.at,
-            "admin": names.get(entry.actor_user_id or 0, ""),
-            "supervisor": names.get(int(entry.object_id or 0), ""),
-            "action": covered or "",
-        }
-        for entry, covered in rows
-    ]
-
-
 @router.get("/supervisor", response_class=HTMLResponse)
 def supervisor_page(
     request: Request, rt: RuntimeDep, actor: Supervisor, done: str = ""
 ) -> HTMLResponse:
     """R-07, R-33, R-32b: what a supervisor approves, watches and reviews."""
     with rt.read() as session:
-        pending, approved = _break_glass(session)
+        pending = confidentiality.access_requests(session, "pending")
+        approved = confidentiality.access_requests(session, "approved", limit=RECENT)
         lots = list(
             session.scalars(
                 select(Lot).where(Lot.status.in_(WATCHED)).order_by(Lot.listing_end, Lot.id)
@@ -114,8 +61,8 @@ def supervisor_page(
             "pending": pending,
             "approved": approved,
             "lots": lots,
-            "names": _names(session, ids),
-            "cosignatures": _cosignatures(session),
+            "names": usernames(session, ids),
+            "cosignatures": cosignatures(session, limit=RECENT),
             "grantors": GRANTORS,
             "done": DONE.get(done),
         }
@@ -130,16 +77,6 @@ def approve_access(request_id: ObjectId, rt: RuntimeDep, actor: Supervisor) -> R
     return RedirectResponse("/supervisor?done=access", status_code=303)
 
 
-def _price_rows(session: Session, grantor: str | None) -> list[tuple[Lot, dict[str, Any]]]:
-    lots = session.scalars(
-        select(Lot)
-        .join(PriceRecord, PriceRecord.lot_id == Lot.id)
-        .where(Lot.grantor == grantor, Lot.status == "draft")
-        .order_by(Lot.id)
-    )
-    return [(lot, pricing.price_view(session, lot)) for lot in lots]
-
-
 @router.get("/grantor", response_class=HTMLResponse)
 def grantor_page(request: Request, rt: RuntimeDep, actor: Grantor, done: str = "") -> HTMLResponse:
     """R-LR28 and R-37: the grantor's officer reviews and approves starting prices, and
@@ -152,20 +89,12 @@ def grantor_page(request: Request, rt: RuntimeDep, actor: Grantor, done: str = "
                 .order_by(Lot.listing_end, Lot.id)
             )
         )
-        approvals = list(
-            session.execute(
-                select(Approval, Lot)
-                .join(Lot, Lot.id == Approval.lot_id)
-                .where(Lot.grantor == actor.grantor)
-                .order_by(Approval.id.desc())
-                .limit(RECENT)
-            )
-        )
+        approvals = suspension.grantor_approvals(session, actor.grantor, limit=RECENT)
         context = {
-            "prices": _price_rows(session, actor.grantor),
+            "prices": pricing.draft_prices(session, actor.grantor),
             "open_lots": open_lots,
             "approvals": approvals,
-            "names": _names(session, {a.approved_by for a, _ in approvals}),
+            "names": usernames(session, {a.approved_by for a, _ in approvals}),
             "causes": APPROVAL_CAUSES,
             "all_causes": CAUSES,
             "actions": ACTIONS,

@@ -12,7 +12,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import select
 
 from wangua.kit.problems import Problem
 from wangua.lots.service import public_view
@@ -23,7 +22,6 @@ from wangua.pages.staff import own_lot, refused
 from wangua.runtime import Actor, Runtime
 from wangua.suspension import service
 from wangua.suspension.core import CAUSES, CENTER_CAUSES
-from wangua.suspension.models import Approval, Suspension
 from wangua.web import ObjectId, RuntimeDep
 
 router = APIRouter(include_in_schema=False)
@@ -43,22 +41,15 @@ def _page(
     with rt.read() as session:
         lot = own_lot(session, lot_id, actor)
         now = rt.clock.now(session)
-        approvals = list(
-            session.scalars(select(Approval).where(Approval.lot_id == lot.id).order_by(Approval.id))
-        )
-        suspension = session.scalars(
-            select(Suspension)
-            .where(Suspension.lot_id == lot.id, Suspension.resumed_at.is_(None))
-            .order_by(Suspension.id.desc())
-            .limit(1)
-        ).first()
+        approvals = service.lot_approvals(session, lot.id)
+        suspension = service.current_suspension(session, lot)
         context = {
             "lot": public_view(lot, None),
             "causes": CAUSES,
             "center_causes": CENTER_CAUSES,
             "approvals": approvals,
             "available": {(a.action, a.cause) for a in approvals if a.used_at is None},
-            "suspension": suspension if lot.status == "suspended" else None,
+            "suspension": suspension,
             "earliest_resume": (now + service.RESUME_NOTICE + timedelta(hours=1))
             .astimezone(SHANGHAI)
             .strftime(INPUT),

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel
 
 from wangua.kit.money import parse_amount
+from wangua.kit.paging import id_cursor
 from wangua.kit.problems import forbidden
 from wangua.lots.repository import get_lot
 from wangua.pricing import service
 from wangua.runtime import Actor
-from wangua.web import ObjectId, RuntimeDep, role
+from wangua.web import ObjectId, RuntimeDep, link_next, page_limit, role
 
 router = APIRouter(prefix="/api/v1", tags=["pricing"])
 
@@ -67,3 +68,23 @@ def price_record(
         if actor.role != "supervisor" and actor.grantor != lot.grantor:
             raise forbidden("只能查看本出让人的地块")
         return service.price_view(session, lot)
+
+
+@router.get("/prices")
+def draft_prices(
+    request: Request,
+    response: Response,
+    rt: RuntimeDep,
+    actor: Annotated[Actor, Depends(role("grantor"))],
+    limit: int | None = None,
+    cursor: str | None = None,
+) -> list[dict[str, Any]]:
+    """R-LR28: the caller's grantor's draft lots with a proposed starting price, oldest
+    first, each with its record (who proposed, reviewed and approved it): what awaits the
+    grantor's review and approval, as the grantor's page lists it."""
+    size = page_limit(limit)
+    with rt.read() as session:
+        rows = service.draft_prices(session, actor.grantor, id_cursor(cursor), size)
+        items = [{"code": lot.code, "name": lot.name, **price} for lot, price in rows]
+    link_next(request, response, items, size, items[-1]["lot_id"] if items else None)
+    return items

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from wangua.audit.service import lot_stream, record
@@ -120,3 +121,19 @@ def price_view(session: Session, lot: Lot) -> dict[str, Any]:
         "approved_at": rfc3339(row.approved_at) if row else None,
         "approved": bool(row and row.approved_at),
     }
+
+
+def draft_prices(
+    session: Session, grantor: str | None, after: int = 0, limit: int | None = None
+) -> list[tuple[Lot, dict[str, Any]]]:
+    """The grantor's draft lots with a proposed starting price, oldest first (`after`: the
+    id of the last lot already seen), each with its price record: what awaits review and
+    approval before the announcement."""
+    lots = session.scalars(
+        select(Lot)
+        .join(PriceRecord, PriceRecord.lot_id == Lot.id)
+        .where(Lot.grantor == grantor, Lot.status == "draft", Lot.id > after)
+        .order_by(Lot.id)
+        .limit(limit)
+    )
+    return [(lot, price_view(session, lot)) for lot in lots]

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, Field
 
+from wangua.kit.paging import before_id, id_cursor
 from wangua.kit.times import parse_rfc3339, rfc3339
 from wangua.lots.api import view
 from wangua.lots.repository import get_lot
+from wangua.lots.service import check_grantor_scope
 from wangua.runtime import Actor
 from wangua.suspension import service
-from wangua.web import ObjectId, RuntimeDep, role
+from wangua.web import ObjectId, RuntimeDep, link_next, page_limit, role
 
 router = APIRouter(prefix="/api/v1", tags=["suspension"])
 Staff = Annotated[Actor, Depends(role("staff"))]
@@ -77,3 +79,55 @@ def approve(
             "cause": approval.cause,
             "approved_at": rfc3339(approval.approved_at),
         }
+
+
+@router.get("/lots/{lot_id}/approvals")
+def lot_approvals(
+    lot_id: ObjectId,
+    request: Request,
+    response: Response,
+    rt: RuntimeDep,
+    actor: Annotated[Actor, Depends(role("staff", "grantor"))],
+    limit: int | None = None,
+    cursor: str | None = None,
+) -> list[dict[str, Any]]:
+    """Art. 38: the grantor's approvals for one of its lots, oldest first, each `used` once
+    a suspension or termination relied on it; for the lot's staff and grantor (R-03)."""
+    size = page_limit(limit)
+    with rt.read() as session:
+        lot = get_lot(session, lot_id)
+        check_grantor_scope(actor, lot.grantor)
+        approvals = service.lot_approvals(session, lot.id, id_cursor(cursor), size)
+        items = service.approval_views(session, [(a, lot) for a in approvals])
+    link_next(request, response, items, size, items[-1]["id"] if items else None)
+    return items
+
+
+@router.get("/approvals")
+def grantor_approvals(
+    request: Request,
+    response: Response,
+    rt: RuntimeDep,
+    actor: Annotated[Actor, Depends(role("grantor"))],
+    limit: int | None = None,
+    cursor: str | None = None,
+) -> list[dict[str, Any]]:
+    """Art. 38: the approvals given for the caller's grantor's lots, newest first."""
+    size = page_limit(limit)
+    with rt.read() as session:
+        rows = service.grantor_approvals(session, actor.grantor, before_id(cursor), size)
+        items = service.approval_views(session, rows)
+    link_next(request, response, items, size, items[-1]["id"] if items else None)
+    return items
+
+
+@router.get("/lots/{lot_id}/suspension")
+def lot_suspension(lot_id: ObjectId, rt: RuntimeDep, actor: Staff) -> dict[str, Any]:
+    """R-37, R-39: the suspension the lot is under (`null` when it is not suspended): its
+    cause, the time the running phase had left, the announced resumption, and the earliest
+    time a resumption announced now may take effect."""
+    with rt.read() as session:
+        lot = get_lot(session, lot_id)
+        check_grantor_scope(actor, lot.grantor)
+        now = rt.clock.now(session)
+        return service.suspension_view(lot, service.current_suspension(session, lot), now)

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from wangua.audit.service import lot_stream, record
 from wangua.bidding import rules
 from wangua.bidding.lifecycle import restart_countdown
 from wangua.deposits.refunds import settle_lot
+from wangua.identity.repository import usernames
 from wangua.kit.problems import Problem, forbidden
 from wangua.kit.times import rfc3339
 from wangua.live.events import emit
@@ -109,7 +112,11 @@ def suspend(work: Work, lot_id: int, cause: int, note: str) -> Suspension:
 
 
 def open_suspension(work: Work, lot: Lot) -> Suspension | None:
-    return work.session.scalars(
+    return _not_resumed(work.session, lot)
+
+
+def _not_resumed(session: Session, lot: Lot) -> Suspension | None:
+    return session.scalars(
         select(Suspension)
         .where(Suspension.lot_id == lot.id, Suspension.resumed_at.is_(None))
         .order_by(Suspension.id.desc())
@@ -256,3 +263,77 @@ def terminate(work: Work, lot_id: int, cause: int, note: str) -> Lot:
     )
     settle_lot(work, lot, now)
     return lot
+
+
+def grantor_approvals(
+    session: Session, grantor: str | None, before: int | None = None, limit: int | None = None
+) -> list[tuple[Approval, Lot]]:
+    """The approvals (Art. 38) given for the grantor's lots, newest first (`before`: the id
+    of the last one already seen)."""
+    stmt = select(Approval, Lot).join(Lot, Lot.id == Approval.lot_id).where(Lot.grantor == grantor)
+    if before is not None:
+        stmt = stmt.where(Approval.id < before)
+    rows = session.execute(stmt.order_by(Approval.id.desc()).limit(limit))
+    return [(approval, lot) for approval, lot in rows]
+
+
+def lot_approvals(
+    session: Session, lot_id: int, after: int = 0, limit: int | None = None
+) -> list[Approval]:
+    """A lot's approvals, oldest first (`after`: the id of the last one already seen)."""
+    return list(
+        session.scalars(
+            select(Approval)
+            .where(Approval.lot_id == lot_id, Approval.id > after)
+            .order_by(Approval.id)
+            .limit(limit)
+        )
+    )
+
+
+def current_suspension(session: Session, lot: Lot) -> Suspension | None:
+    """The suspension a suspended lot is under (None when it is not suspended)."""
+    return _not_resumed(session, lot) if lot.status == "suspended" else None
+
+
+def approval_views(session: Session, rows: list[tuple[Approval, Lot]]) -> list[dict[str, Any]]:
+    names = usernames(session, {a.approved_by for a, _ in rows})
+    return [
+        {
+            "id": approval.id,
+            "lot_id": lot.id,
+            "lot_code": lot.code,
+            "action": approval.action,
+            "cause": approval.cause,
+            "cause_name": CAUSES.get(approval.cause),
+            "note": approval.note,
+            "approved_by": names.get(approval.approved_by),
+            "approved_at": rfc3339(approval.approved_at),
+            "used": approval.used_at is not None,
+            "used_at": rfc3339(approval.used_at),
+        }
+        for approval, lot in rows
+    ]
+
+
+def suspension_view(lot: Lot, suspension: Suspension | None, now: datetime) -> dict[str, Any]:
+    """The suspension a lot is under, and the earliest time a resumption announced now
+    may take effect (R-39)."""
+    return {
+        "lot_id": lot.id,
+        "status": lot.status,
+        "suspension": None
+        if suspension is None
+        else {
+            "id": suspension.id,
+            "cause": suspension.cause,
+            "cause_name": CAUSES.get(suspension.cause),
+            "note": suspension.note,
+            "from_status": suspension.from_status,
+            "suspended_at": rfc3339(suspension.suspended_at),
+            "remaining_seconds": suspension.remaining_us / 1_000_000,
+            "resume_announced_at": rfc3339(suspension.resume_announced_at),
+            "resume_at": rfc3339(suspension.resume_at),
+        },
+        "earliest_resume_at": None if suspension is None else rfc3339(now + RESUME_NOTICE),
+    }
