@@ -15,7 +15,9 @@ from starlette.concurrency import run_in_threadpool
 from wangua import __version__, pages
 from wangua.announcements.api import router as announcements_router
 from wangua.applications.api import router as applications_router
+from wangua.audit.api import router as audit_router
 from wangua.availability.runner import Heartbeat
+from wangua.backups.api import router as backups_router
 from wangua.backups.runner import RecordKeeper
 from wangua.bidding import lifecycle  # noqa: F401  (registers the timer handlers)
 from wangua.bidding.api import router as bidding_router
@@ -106,6 +108,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         confidentiality_router,
         printing_router,
         oversight_router,
+        audit_router,
+        backups_router,
     ):
         app.include_router(router)
 

@@ -90,6 +90,12 @@ POLICY: dict[tuple[str, str], str | frozenset[str]] = {
     ("GET", "/api/v1/admin/cosignatures"): roles("supervisor"),
     ("GET", "/api/v1/admin/cosignature-required"): roles("admin"),
     ("GET", "/api/v1/lots/{lot_id}/console"): roles("staff", "supervisor"),
+    ("GET", "/api/v1/admin/audit"): roles("admin", "supervisor"),
+    ("GET", "/api/v1/admin/audit/checkpoints"): roles("admin", "supervisor"),
+    ("POST", "/api/v1/admin/audit/verify"): roles("admin", "supervisor"),
+    ("GET", "/api/v1/admin/backups"): roles("admin"),
+    ("GET", "/api/v1/admin/backup-schedule"): roles("admin"),
+    ("POST", "/api/v1/admin/backups/{name}/drill"): roles("admin"),
     # deposits, bank channel and refunds (R-16a … R-44)
     ("GET", "/api/v1/bank/health"): PUBLIC,  # the bank's HMAC over the empty body
     ("POST", "/api/v1/bank/refund-instructions"): PUBLIC,  # the bank's HMAC

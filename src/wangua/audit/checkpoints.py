@@ -163,6 +163,46 @@ def check(checkpoint: AuditCheckpoint, public: Ed25519PublicKey | None) -> str |
     return None
 
 
+def state(session: Session, key: SigningKey) -> dict[str, Any]:
+    """The record's size and its signed checkpoints: how many, the latest, and whether that
+    one verifies by itself (its root, sizes and signature)."""
+    latest = session.scalars(
+        select(AuditCheckpoint).order_by(AuditCheckpoint.id.desc()).limit(1)
+    ).first()
+    return {
+        "count": session.scalar(select(func.count()).select_from(AuditCheckpoint)) or 0,
+        "latest": latest,
+        "latest_problem": check(latest, key.public_key()) if latest else None,
+        "streams": session.scalar(select(func.count()).select_from(AuditStream)) or 0,
+        "entries": session.scalar(select(func.sum(AuditStream.seq))) or 0,
+    }
+
+
+def recent(
+    session: Session, before: int | None = None, limit: int | None = None
+) -> list[AuditCheckpoint]:
+    """Checkpoints, newest first (`before`: the id of the last one already seen)."""
+    stmt = select(AuditCheckpoint)
+    if before is not None:
+        stmt = stmt.where(AuditCheckpoint.id < before)
+    return list(session.scalars(stmt.order_by(AuditCheckpoint.id.desc()).limit(limit)))
+
+
+def checkpoint_view(checkpoint: AuditCheckpoint, public: Ed25519PublicKey | None) -> dict[str, Any]:
+    problem = check(checkpoint, public)
+    return {
+        "id": checkpoint.id,
+        "at": rfc3339(checkpoint.at),
+        "streams": checkpoint.streams,
+        "entries": checkpoint.entries,
+        "root": checkpoint.root,
+        "key_id": checkpoint.key_id,
+        "signature": checkpoint.signature,
+        "verifies": problem is None,
+        "problem": problem,
+    }
+
+
 def latest_at(session: Session) -> datetime | None:
     return session.scalar(select(func.max(AuditCheckpoint.at)))
 

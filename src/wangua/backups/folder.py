@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import psycopg
 
@@ -12,6 +13,7 @@ from wangua.audit.service import record
 from wangua.backups.core import BackupError, Manifest, checksum_path, manifest_path
 from wangua.backups.daily import DATED
 from wangua.backups.drill import DrillReport, drill
+from wangua.kit.problems import not_found
 from wangua.oversight.cosignature import cosigner, record_cosignature
 from wangua.runtime import Actor, Runtime
 
@@ -55,6 +57,45 @@ def listed(directory: Path) -> list[Listed]:
     return sorted(
         found, key=lambda b: (b.manifest.created_at if b.manifest else "", b.name), reverse=True
     )
+
+
+def find(directory: Path, name: str) -> Listed:
+    """The listed backup of that name (404 NOT_FOUND for any other name: nothing outside
+    the folder, and no checksum or manifest file, is ever drilled)."""
+    chosen = next((b for b in listed(directory) if b.name == name), None)
+    if chosen is None:
+        raise not_found("备份")
+    return chosen
+
+
+def listed_view(backup: Listed) -> dict[str, Any]:
+    manifest = backup.manifest
+    return {
+        "name": backup.name,
+        "daily": backup.daily,
+        "manifest": manifest is not None,
+        "created_at": manifest.created_at if manifest else None,
+        "dialect": manifest.dialect if manifest else None,
+        "size": manifest.size if manifest else backup.path.stat().st_size,
+        "sha256": manifest.sha256 if manifest else None,
+        "tables": len(manifest.tables) if manifest else None,
+        "rows": backup.rows if manifest else None,
+    }
+
+
+def drill_view(name: str, report: DrillReport) -> dict[str, Any]:
+    return {
+        "name": name,
+        "ok": report.ok,
+        "failure": None,
+        "tables": report.tables,
+        "mismatches": report.mismatches,
+        "audit": {
+            "ok": report.audit.failure is None,
+            "count": report.audit.count,
+            "failure": report.audit.failure,
+        },
+    }
 
 
 def recorded_drill(runtime: Runtime, actor: Actor, file: Path, token: str | None) -> DrillReport:

@@ -8,15 +8,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
-from wangua.audit.checkpoints import SigningKey, check
-from wangua.audit.models import AuditCheckpoint, AuditStream
+from wangua.audit.checkpoints import SigningKey, state
 from wangua.audit.verify import verify
 from wangua.backups.core import BackupError
-from wangua.backups.folder import listed, recorded_drill
-from wangua.kit.problems import Problem, not_found
+from wangua.backups.folder import find, listed, recorded_drill
+from wangua.kit.problems import Problem
 from wangua.oversight.cosignature import listing_running
 from wangua.pages.admin import Admin, CosigningForm
 from wangua.pages.rendering import render
@@ -60,9 +57,7 @@ def run_drill(
 ) -> HTMLResponse:
     """R-32c: restore a listed backup into a scratch database, compare its rows with the
     manifest and verify its audit record, from the serving process."""
-    chosen = next((b for b in listed(rt.settings.resolved_backup_dir) if b.name == name), None)
-    if chosen is None:
-        raise not_found("备份")
+    chosen = find(rt.settings.resolved_backup_dir, name)
     context = _backups_context(rt) | {"drilled": chosen}
     try:
         with cosigning.signed_in(rt) as token:
@@ -75,20 +70,6 @@ def run_drill(
     return render(request, "admin/backups.html", context)
 
 
-def _checkpoints(session: Session, key: SigningKey) -> dict[str, Any]:
-    """The signed checkpoints: how many, the latest and whether it verifies by itself."""
-    latest = session.scalars(
-        select(AuditCheckpoint).order_by(AuditCheckpoint.id.desc()).limit(1)
-    ).first()
-    return {
-        "count": session.scalar(select(func.count()).select_from(AuditCheckpoint)) or 0,
-        "latest": latest,
-        "latest_problem": check(latest, key.public_key()) if latest else None,
-        "streams": session.scalar(select(func.count()).select_from(AuditStream)) or 0,
-        "entries": session.scalar(select(func.sum(AuditStream.seq))) or 0,
-    }
-
-
 @router.get("/admin/audit", response_class=HTMLResponse)
 def audit_page(
     request: Request, rt: RuntimeDep, actor: Overseer, run: bool = False
@@ -98,7 +79,7 @@ def audit_page(
     key = SigningKey(rt.settings.resolved_audit_key_dir)
     with rt.read() as session:
         context = {
-            "checkpoints": _checkpoints(session, key),
+            "checkpoints": state(session, key),
             "report": verify(session, key) if run else None,
         }
     return render(request, "admin/audit.html", context)
