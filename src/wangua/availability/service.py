@@ -3,7 +3,9 @@
 Each serving process records a session and beats every few seconds. When a
 process starts and no other is alive, the time since the last one was seen is
 an outage (with the simulated clock, which cannot move while nothing serves,
-an instant). So is a gap in a process's own heartbeats. Every lot whose
+an instant). So is a gap in a process's own heartbeats, unless another process
+served meanwhile: one process dying or stalling while another serves is no
+outage of the system. Every lot whose
 listing deadline, inquiry end or countdown end falls in an outage or within 5
 minutes after it is suspended with cause (4); the deadline handlers check the
 same record before they decide anything.
@@ -28,6 +30,10 @@ from wangua.suspension.core import suspend_lot
 BEAT = timedelta(seconds=2)
 ALIVE = timedelta(seconds=10)
 """A session whose last heartbeat is older than this (wall clock) is not serving."""
+COVERED = timedelta(seconds=5)
+"""A gap in one process's heartbeats is no outage if another process, serving since
+before the gap, has beaten within this much of its end (so within half of ALIVE: it
+was alive when the gap ended, and a gap of its own it records itself)."""
 WINDOW = timedelta(minutes=5)
 """R-37c: down at any moment of the 5 minutes before a deadline."""
 
@@ -80,10 +86,30 @@ def beat(runtime: Runtime, session_id: int) -> None:
         if serving is None:
             return
         now = work.now()
-        if runtime.clock.mode == "system" and now - serving.last_beat > ALIVE:
+        if (
+            runtime.clock.mode == "system"
+            and now - serving.last_beat > ALIVE
+            and not _served_by_another(work, serving, now)
+        ):
             record_outage(work, serving.last_beat, now, "heartbeat_gap")
         serving.last_beat = max(serving.last_beat, now)
         serving.last_beat_wall = wall_now()
+
+
+def _served_by_another(work: Work, serving: ServingSession, now: datetime) -> bool:
+    """Whether another process served throughout this one's gap, from its last beat to
+    `now`: it started before the gap and is alive and beating at its end. (Had both
+    stalled, the one that beats first finds the other's beat stale and records it.)"""
+    host = socket.gethostname()
+    others = work.session.scalars(
+        select(ServingSession).where(
+            ServingSession.id != serving.id,
+            ServingSession.stopped_at.is_(None),
+            ServingSession.started_at <= serving.last_beat,
+            ServingSession.last_beat >= now - COVERED,
+        )
+    )
+    return any(_alive(other, host) for other in others)
 
 
 def stop_serving(runtime: Runtime, session_id: int) -> None:
