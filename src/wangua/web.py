@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Path, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from wangua.identity.ratelimit import client_address
@@ -16,6 +18,7 @@ from wangua.kit.problems import Problem, unauthenticated
 from wangua.runtime import Actor, Runtime
 
 PROBLEM_JSON = "application/problem+json"
+log = logging.getLogger(__name__)
 
 
 def runtime(request: Request) -> Runtime:
@@ -113,9 +116,27 @@ def install_problem_handlers(app: FastAPI) -> None:
         code, title = codes.get(exc.status_code, ("HTTP_ERROR", str(exc.detail)))
         return problem_response(Problem(exc.status_code, code, title))
 
+    async def on_database_unavailable(_request: Request, exc: Exception) -> Response:
+        """The database could not be reached or dropped the connection (a restart, a
+        crash, a failover), or gave up on a lock. Nothing was acknowledged; a write whose
+        COMMIT was under way may still have been stored, which the client learns by
+        sending it again with the same request id."""
+        reason = str(getattr(exc, "orig", None) or type(exc).__name__).strip()
+        log.warning("database unavailable: %s", reason.splitlines()[0] if reason else "?")
+        return problem_response(
+            Problem(
+                503,
+                "DATABASE_UNAVAILABLE",
+                "系统暂时无法处理请求",
+                "数据库暂时不可用,请稍后重试;重发报价时请使用同一 request_id",
+                retry_after=1,
+            )
+        )
+
     app.add_exception_handler(Problem, on_problem)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)
+    app.add_exception_handler(OperationalError, on_database_unavailable)
 
 
 def page_limit(limit: int | None, default: int = 50, maximum: int = 500) -> int:
