@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from wangua.identity.ratelimit import client_address
 from wangua.identity.service import actor_for_token
+from wangua.kit.paging import id_cursor
 from wangua.kit.problems import Problem, unauthenticated
 from wangua.runtime import Actor, Runtime
 
@@ -148,11 +149,8 @@ def page_limit(limit: int | None, default: int = 50, maximum: int = 500) -> int:
 
 
 def parse_cursor(cursor: str | None) -> int:
-    if cursor is None or cursor == "":
-        return 0
-    if not cursor.isdigit():
-        raise Problem(422, "INVALID_CURSOR", "分页游标不正确")
-    return int(cursor)
+    """An ascending id cursor; anything that is not an id in range is 422 INVALID_CURSOR."""
+    return id_cursor(cursor)
 
 
 def link_next(

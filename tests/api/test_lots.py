@@ -158,3 +158,9 @@ def test_r02_other_asset_types_need_their_own_fields_and_word_their_documents(
         files={"file": ("合同.pdf", b"%PDF-1.4", "application/pdf")},
     )
     assert response.json()["kind_name"] == "采矿权出让合同"
+
+
+def test_a_cursor_beyond_any_id_is_refused_not_a_crash(stack: Stack) -> None:
+    answer = stack.anonymous().get("/api/v1/lots", params={"cursor": "9" * 20})
+    assert answer.status_code == 422
+    assert answer.json()["code"] == "INVALID_CURSOR"
