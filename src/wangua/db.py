@@ -7,13 +7,17 @@ PostgreSQL services lock the rows they change (the lot row: one writer per lot).
 
 from __future__ import annotations
 
+import select
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
+import psycopg
+from psycopg.pq import ConnStatus
 from sqlalchemy import BigInteger, DateTime, Integer, MetaData, create_engine, event
 from sqlalchemy.engine import URL, Dialect, Engine, make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import NullPool
 from sqlalchemy.types import TypeDecorator
@@ -84,6 +88,27 @@ def _sqlite_engine(url: URL, *, immediate: bool) -> Engine:
     return engine
 
 
+def _postgres_engine(url: URL) -> Engine:
+    engine = create_engine(url, pool_size=20, max_overflow=20)
+
+    @event.listens_for(engine, "checkout")
+    def _alive(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+        """Replace a pooled connection the server has closed (a restart, an idle timeout)
+        before any statement runs on it, without the round trip of a pre-ping: an idle
+        connection whose socket is readable has been sent something; reading it fails
+        if the server has gone. The pool then connects afresh (DisconnectionError)."""
+        pgconn = dbapi_connection.pgconn
+        try:
+            while pgconn.status == ConnStatus.OK and select.select([pgconn.socket], [], [], 0)[0]:
+                pgconn.consume_input()
+        except psycopg.OperationalError as exc:
+            raise DisconnectionError(str(exc)) from exc
+        if pgconn.status != ConnStatus.OK:
+            raise DisconnectionError("the server closed the connection")
+
+    return engine
+
+
 class Database:
     """Both engines of one database: writes (single writer per lot) and reads."""
 
@@ -94,10 +119,9 @@ class Database:
             self.write_engine = _sqlite_engine(self.url, immediate=True)
             self.read_engine = _sqlite_engine(self.url, immediate=False)
         else:
-            self.write_engine = create_engine(
-                self.url, pool_size=20, max_overflow=20, pool_pre_ping=True
-            )
-            self.read_engine = self.write_engine
+            self.write_engine = _postgres_engine(self.url)
+            # A read is one statement per round trip, without BEGIN and COMMIT.
+            self.read_engine = self.write_engine.execution_options(isolation_level="AUTOCOMMIT")
         self._writer = sessionmaker(self.write_engine, expire_on_commit=False)
         self._reader = sessionmaker(self.read_engine, expire_on_commit=False)
 
