@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Path, Request, Response
@@ -22,7 +22,11 @@ PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger(__name__)
 
 
-def runtime(request: Request) -> Runtime:
+# Dependencies that do no I/O are coroutines, so FastAPI runs them on the event loop
+# instead of handing each to a worker thread.
+
+
+async def runtime(request: Request) -> Runtime:
     rt: Runtime = request.app.state.runtime
     return rt
 
@@ -42,7 +46,7 @@ def optional_actor(request: Request, rt: RuntimeDep) -> Actor | None:
     return actor
 
 
-def current_actor(actor: Annotated[Actor | None, Depends(optional_actor)]) -> Actor:
+async def current_actor(actor: Annotated[Actor | None, Depends(optional_actor)]) -> Actor:
     if actor is None:
         raise unauthenticated()
     return actor
@@ -58,11 +62,11 @@ def act_as(actor: Actor, roles: tuple[str, ...]) -> Actor:
     raise Problem(403, "ROLE_NOT_ALLOWED", "无权操作", f"需要以下角色之一:{'、'.join(roles)}")
 
 
-def role(*roles: str) -> Callable[[Actor], Actor]:
+def role(*roles: str) -> Callable[[Actor], Coroutine[Any, Any, Actor]]:
     """A dependency that admits callers holding one of `roles`, acting in that role.
     The roles are kept on the dependency so the route table can be audited."""
 
-    def check(actor: Annotated[Actor, Depends(current_actor)]) -> Actor:
+    async def check(actor: Annotated[Actor, Depends(current_actor)]) -> Actor:
         return act_as(actor, roles)
 
     check.allowed_roles = roles  # type: ignore[attr-defined]
