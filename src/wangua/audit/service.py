@@ -11,7 +11,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, insert, select, update
 
 from wangua.audit.models import AuditEntry, AuditStream
 from wangua.kit.times import rfc3339
@@ -57,12 +57,18 @@ HASHED = (
     "result",
 )
 
-
-def entry_fields(entry: AuditEntry) -> dict[str, Any]:
-    """The hashed fields of an entry, its time in RFC 3339."""
-    fields = {name: getattr(entry, name) for name in HASHED}
-    fields["at"] = rfc3339(entry.at)
-    return fields
+_LOCK_HEAD = (
+    select(AuditStream.seq, AuditStream.head_hash)
+    .where(AuditStream.stream == bindparam("stream"))
+    .with_for_update()
+)
+_NEW_HEAD = insert(AuditStream)
+_APPEND = insert(AuditEntry)
+_MOVE_HEAD = (
+    update(AuditStream)
+    .where(AuditStream.stream == bindparam("of_stream"))
+    .values(seq=bindparam("new_seq"), head_hash=bindparam("new_hash"))
+)
 
 
 def record(
@@ -75,33 +81,28 @@ def record(
     data: Any = None,
     result: str = "ok",
     at: datetime | None = None,
-) -> AuditEntry:
-    """Append one entry to `stream`, chained to its head."""
-    head = work.session.scalars(
-        select(AuditStream).where(AuditStream.stream == stream).with_for_update()
-    ).one_or_none()
+) -> None:
+    """Append one entry to `stream`, chained to its head: the head row locked, the entry
+    inserted and the head moved, as statements on the transaction's connection."""
+    connection = work.session.connection()
+    head = connection.execute(_LOCK_HEAD, {"stream": stream}).one_or_none()
+    seq, prev_hash = (0, GENESIS) if head is None else head
     if head is None:
-        head = AuditStream(stream=stream, seq=0, head_hash=GENESIS)
-        work.session.add(head)
-        work.session.flush()
+        connection.execute(_NEW_HEAD, {"stream": stream, "seq": 0, "head_hash": GENESIS})
     actor = work.actor
-    entry = AuditEntry(
-        stream=stream,
-        seq=head.seq + 1,
-        at=at or work.now(),
-        actor_user_id=actor.user_id,
-        actor_role=actor.role,
-        actor_cert_serial=actor.cert_serial,
-        action=action,
-        object_type=object_type,
-        object_id=None if object_id is None else str(object_id),
-        input_digest=digest(data),
-        result=result,
-        prev_hash=head.head_hash,
-        entry_hash="",
-    )
-    entry.entry_hash = entry_hash(head.head_hash, entry_fields(entry))
-    head.seq = entry.seq
-    head.head_hash = entry.entry_hash
-    work.session.add(entry)
-    return entry
+    fields: dict[str, Any] = {
+        "stream": stream,
+        "seq": seq + 1,
+        "at": at or work.now(),
+        "actor_user_id": actor.user_id,
+        "actor_role": actor.role,
+        "actor_cert_serial": actor.cert_serial,
+        "action": action,
+        "object_type": object_type,
+        "object_id": None if object_id is None else str(object_id),
+        "input_digest": digest(data),
+        "result": result,
+    }
+    hashed = entry_hash(prev_hash, {**fields, "at": rfc3339(fields["at"])})
+    connection.execute(_APPEND, {**fields, "prev_hash": prev_hash, "entry_hash": hashed})
+    connection.execute(_MOVE_HEAD, {"of_stream": stream, "new_seq": seq + 1, "new_hash": hashed})

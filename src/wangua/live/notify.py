@@ -23,12 +23,14 @@ CHANNEL = "wangua_lot"
 log = logging.getLogger(__name__)
 
 
+_NOTIFY = text("SELECT pg_notify(:channel, :lot)")
+
+
 def notify_lots(session: Session, lot_ids: set[int]) -> None:
     """Inside the writer's transaction: delivered to every listener at commit."""
+    connection = session.connection()
     for lot_id in sorted(lot_ids):
-        session.execute(
-            text("SELECT pg_notify(:channel, :lot)"), {"channel": CHANNEL, "lot": str(lot_id)}
-        )
+        connection.execute(_NOTIFY, {"channel": CHANNEL, "lot": str(lot_id)})
 
 
 class PostgresBroadcaster(LocalBroadcaster):

@@ -4,22 +4,25 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session
 
 from wangua.kit.problems import not_found
 from wangua.lots.models import Lot
 from wangua.runtime import Work
 
+_LOCK = (
+    select(Lot)
+    .where(Lot.id == bindparam("lot_id"))
+    .with_for_update()
+    .execution_options(populate_existing=True)
+)
+
 
 def lock_lot(work: Work, lot_id: int) -> Lot:
-    """SELECT … FOR UPDATE on PostgreSQL; on SQLite the transaction began IMMEDIATE."""
-    lot = work.session.scalars(
-        select(Lot)
-        .where(Lot.id == lot_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).one_or_none()
+    """SELECT … FOR UPDATE on PostgreSQL; on SQLite the transaction began IMMEDIATE.
+    The statement is built once, so its cache key is computed once."""
+    lot = work.session.scalars(_LOCK, {"lot_id": lot_id}).one_or_none()
     if lot is None:
         raise not_found("地块")
     return lot
