@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from wangua.applications.models import Application
 from wangua.applications.repository import application_of
@@ -18,6 +18,7 @@ from wangua.audit.service import lot_stream, record
 from wangua.bidding import rules
 from wangua.bidding.lifecycle import restart_countdown
 from wangua.bidding.models import InquiryAnswer, Proxy, Quote
+from wangua.bidding.repository import Quoting, quoting
 from wangua.kit.money import format_fen
 from wangua.kit.problems import Problem
 from wangua.kit.times import rfc3339
@@ -37,6 +38,16 @@ REFUSALS: dict[rules.Refusal, tuple[int, str]] = {
     rules.Refusal.BELOW_START_PRICE: (422, "首次报价不得低于起始价"),
     rules.Refusal.INCREMENT_TOO_SMALL: (422, "加价幅度不得小于规定的增价幅度"),
 }
+
+
+def refusal_problem(refused: rules.Refusal, amount_fen: int) -> Problem:
+    """The refusal as the API answers it, counted by code."""
+    status, title = REFUSALS[refused]
+    metrics.QUOTES_REFUSED.labels(code=refused.value).inc()
+    return Problem(status, refused.value, title, f"{title}(报价 {format_fen(amount_fen)} 元)")
+
+
+_INSERT_QUOTE = insert(Quote).returning(Quote.id)
 
 
 @dataclass(frozen=True)
@@ -80,42 +91,46 @@ def _joined(work: Work, lot: Lot, application: Application) -> bool:
     )
 
 
+def _quoting(work: Work, lot: Lot, request_id: str | None) -> Quoting:
+    seen = quoting(work.session, lot.id, work.actor.user_id, request_id, due_by=work.now())
+    assert seen is not None  # the lot is locked
+    return seen
+
+
 def place_quote(work: Work, lot_id: int, amount_fen: int, request_id: str | None) -> Placed:
     """R-19a … R-25c: judge the quote at the server's receipt time; accept or refuse."""
     lot = lock_lot(work, lot_id)
-    catch_up(work, lot)
-    application = application_of(work.session, lot.id, work.actor.user_id)
-    if application is not None and request_id is not None:
-        earlier = work.session.scalars(
-            select(Quote).where(
-                Quote.lot_id == lot.id,
-                Quote.application_id == application.id,
-                Quote.request_id == request_id,
-            )
-        ).one_or_none()
-        if earlier is not None:
-            return Placed(earlier, application.bidder_number or "", created=False)
+    seen = _quoting(work, lot, request_id)
+    if seen.timers_due:
+        catch_up(work, lot)
+        seen = _quoting(work, lot, request_id)
+    if seen.earlier_quote_id is not None:
+        earlier = work.session.get(Quote, seen.earlier_quote_id)
+        assert earlier is not None
+        return Placed(earlier, seen.bidder_number or "", created=False)
     now = work.now()
-    bidder = rules.Bidder(
-        application_id=application.id if application else -1,
-        qualified=application is not None and application.status == "qualified",
-        joined_timed=application is not None and _joined(work, lot, application),
-    )
-    refused = rules.refusal(standing(lot), bidder, amount_fen, now)
+    refused = rules.refusal(standing(lot), seen.bidder, amount_fen, now)
     if refused is not None:
-        status, title = REFUSALS[refused]
-        metrics.QUOTES_REFUSED.labels(code=refused.value).inc()
-        raise Problem(status, refused.value, title, f"{title}(报价 {format_fen(amount_fen)} 元)")
-    assert application is not None
-    quote = accept(work, lot, application, amount_fen, now, request_id=request_id, by_proxy=False)
+        raise refusal_problem(refused, amount_fen)
+    quote = accept(
+        work,
+        lot,
+        seen.bidder.application_id,
+        seen.bidder_number,
+        amount_fen,
+        now,
+        request_id=request_id,
+        by_proxy=False,
+    )
     run_proxies(work, lot)
-    return Placed(quote, application.bidder_number or "", created=True)
+    return Placed(quote, seen.bidder_number or "", created=True)
 
 
 def accept(
     work: Work,
     lot: Lot,
-    application: Application,
+    application_id: int,
+    bidder_number: str | None,
     amount_fen: int,
     at: datetime,
     *,
@@ -125,22 +140,23 @@ def accept(
     """Record an accepted quote: irrevocable (R-20), published at once (R-19c)."""
     phase = rules.Phase.TIMED if lot.status == "timed_bidding" else rules.Phase.LISTING
     lot.quote_count += 1
-    quote = Quote(
-        lot_id=lot.id,
-        seq=lot.quote_count,
-        application_id=application.id,
-        amount_fen=amount_fen,
-        phase=phase.value,
-        received_at=at,
-        by_proxy=by_proxy,
-        request_id=request_id,
-    )
-    work.session.add(quote)
+    values: dict[str, Any] = {
+        "lot_id": lot.id,
+        "seq": lot.quote_count,
+        "application_id": application_id,
+        "amount_fen": amount_fen,
+        "phase": phase.value,
+        "received_at": at,
+        "by_proxy": by_proxy,
+        "request_id": request_id,
+    }
+    quote = Quote(**values)  # written below in one statement, not through a flush
+    quote.id = work.session.connection().execute(_INSERT_QUOTE, values).scalar_one()
     lot.highest_fen = amount_fen
-    lot.leader_application_id = application.id
+    lot.leader_application_id = application_id
     if phase is rules.Phase.TIMED:
         restart_countdown(work, lot, at)
-    data = quote_view(quote, application.bidder_number)
+    data = quote_view(quote, bidder_number)
     data["timed_deadline"] = rfc3339(lot.timed_deadline) if phase is rules.Phase.TIMED else None
     data["next_minimum"] = format_fen(rules.next_minimum(standing(lot)))
     emit(work, lot, "quote", data)
@@ -153,7 +169,7 @@ def accept(
         object_id=quote.seq,
         data={
             "amount_fen": amount_fen,
-            "application_id": application.id,
+            "application_id": application_id,
             "phase": phase.value,
             "by_proxy": by_proxy,
         },
@@ -189,7 +205,16 @@ def run_proxies(work: Work, lot: Lot) -> None:
     for bid in bids:
         application = applications[bid.application_id]
         assert application is not None
-        accept(work, lot, application, bid.amount_fen, work.now(), request_id=None, by_proxy=True)
+        accept(
+            work,
+            lot,
+            application.id,
+            application.bidder_number,
+            bid.amount_fen,
+            work.now(),
+            request_id=None,
+            by_proxy=True,
+        )
 
 
 def _participant(work: Work, lot: Lot) -> Application:
