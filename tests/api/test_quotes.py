@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
-from tests.api.bidding_support import listing_lot
+from tests.api.bidding_support import listing_lot, to_timed_bidding
 from tests.harness import Account, Stack
 
 
@@ -105,6 +105,33 @@ def test_r18_no_quote_before_the_listing_starts_or_at_its_deadline(
     stack.advance(0.000001)
     at_deadline = stack.quote(b, lot, "121000000.00")
     assert at_deadline.status_code == 409 and at_deadline.json()["code"] == "NOT_OPEN"
+
+
+def test_r19b_a_stale_quote_gets_the_refusal_that_takes_precedence(
+    stack: Stack, staff: Account
+) -> None:
+    """A quote too small for the current price is refused before the lot lock only when
+    nothing that takes precedence refuses it (R-19a, R-18, R-21, R-19d, R-23)."""
+    lot, (a, b, c), _ = listing_lot(stack, staff, 3)
+    stranger = stack.bidder()
+
+    def code(account: Account, amount: str = "121000000.00") -> str:
+        response = stack.quote(account, lot, amount)
+        assert response.status_code in (403, 409, 422), response.text
+        return str(response.json()["code"])
+
+    assert stack.quote(a, lot, "120000000.00").status_code == 201
+    assert stack.quote(c, lot, "121000000.00").status_code == 201
+    assert code(b) == "INCREMENT_TOO_SMALL"
+    assert code(c) == "ALREADY_HIGHEST"
+    assert code(stranger) == "NOT_QUALIFIED"
+    stack.advance_to(lot["listing_end"])
+    assert code(b) == "NOT_OPEN"
+    to_timed_bidding(stack, lot, [a, c])
+    assert code(b) == "NOT_A_PARTICIPANT"
+    assert code(a) == "INCREMENT_TOO_SMALL"
+    assert code(c) == "ALREADY_HIGHEST"
+    assert stack.quote(a, lot, "122000000.00").status_code == 201
 
 
 def test_price_cap_refuses_quotes_above_it(stack: Stack, staff: Account) -> None:

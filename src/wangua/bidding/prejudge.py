@@ -1,0 +1,39 @@
+"""Refusing a stale quote before the lot lock (R-19b), so refusals never queue for it.
+
+While a quoting phase is open a lot's highest price only rises. So when the pure rules,
+given the lot as last committed and the time read after it, refuse a quote as
+`INCREMENT_TOO_SMALL`, every check that takes precedence (qualification, open window,
+participation, leader, cap) has passed on that same state, and the locked check at that
+moment would refuse it with the same code. Only that refusal is answered here; any other
+answer, a repeated `request_id` included, is left to `service.place_quote`, which takes
+the lock and decides every acceptance.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from wangua.bidding import rules
+from wangua.bidding.repository import quoting
+from wangua.bidding.service import refusal_problem
+from wangua.kit.clock import Clock
+from wangua.runtime import Actor
+
+
+def refuse_stale(
+    session: Session,
+    clock: Clock,
+    actor: Actor,
+    lot_id: int,
+    amount_fen: int,
+    request_id: str | None,
+) -> None:
+    """Raise the `INCREMENT_TOO_SMALL` problem if the committed lot already refuses the
+    quote for its amount alone; otherwise return and let the locked path judge it."""
+    seen = quoting(session, lot_id, actor.user_id, request_id, due_by=None)
+    if seen is None or seen.earlier_quote_id is not None:
+        return
+    now = clock.now(session)  # after the read: the window was open all along until now
+    refused = rules.refusal(seen.standing, seen.bidder, amount_fen, now)
+    if refused is rules.Refusal.INCREMENT_TOO_SMALL:
+        raise refusal_problem(refused, amount_fen)
