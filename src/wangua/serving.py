@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import ssl
 from typing import Any
 
@@ -38,7 +39,9 @@ def worker_app() -> Any:
     from the environment, like the parent's)."""
     from wangua.app import create_app
 
-    return create_app(Settings())
+    app = create_app(Settings())
+    gc.freeze()
+    return app
 
 
 def run_workers(*, host: str, port: int, workers: int) -> None:
@@ -87,4 +90,5 @@ def run(
     if config.ssl is not None:  # R-35: TLS 1.2 and newer, forward-secret AEAD suites only
         config.ssl.minimum_version = ssl.TLSVersion.TLSv1_2
         config.ssl.set_ciphers("ECDHE+AESGCM:ECDHE+CHACHA20")
+    gc.freeze()  # what start-up made lives as long as the process: keep it out of collections
     uvicorn.Server(config).run()
