@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from cryptography import x509
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 from wangua.config import Settings
 from wangua.db import Database
@@ -22,6 +22,7 @@ from wangua.identity.passwords import configure_password_hashing
 from wangua.identity.ratelimit import SourceLimiter
 from wangua.identity.trust import Trust
 from wangua.kit.clock import SimulatedClock, SystemClock, make_clock
+from wangua.kit.problems import Problem
 from wangua.live.broadcaster import Broadcaster, LocalBroadcaster
 from wangua.live.notify import PostgresBroadcaster, notify_lots
 from wangua.publishing.targets import Target, parse_targets
@@ -58,6 +59,8 @@ class Work:
     publish_targets: list[Target] = field(default_factory=list)
     touched_lots: set[int] = field(default_factory=set)
     timers_changed: bool = False
+    after_catch_up: SessionTransaction | None = None
+    """The savepoint after timers this transaction fired (see scheduler.catch_up)."""
     _now: datetime | None = None
 
     def now(self) -> datetime:
@@ -109,13 +112,22 @@ class Runtime:
                 self.sealing_key,
                 self.publish_targets,
             )
-            yield work
+            refused = None
+            try:
+                yield work
+            except Problem as problem:
+                if work.after_catch_up is None:
+                    raise
+                work.after_catch_up.rollback()  # the refused request's own changes only
+                refused = problem
             if work.is_postgres and work.touched_lots:
                 notify_lots(session, work.touched_lots)
         for lot_id in sorted(work.touched_lots):
             self.broadcaster.publish(lot_id)
         if work.timers_changed:
             self.on_timers_changed()
+        if refused is not None:
+            raise refused
 
     @contextmanager
     def read(self) -> Iterator[Session]:

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from decimal import Decimal
+
+from sqlalchemy import update
 
 from tests.api.bidding_support import deadline, listing_lot, read_events, result, to_timed_bidding
 from tests.harness import Account, Stack
+from wangua.kit.clock import ClockState
 
 
 def test_r22_no_quote_means_unsold_at_the_deadline(stack: Stack, staff: Account) -> None:
@@ -276,3 +280,30 @@ def test_r19c_a_watcher_sees_a_quote_as_it_is_accepted(stack: Stack, staff: Acco
     watcher.join(10)
     assert [e["event"] for e in seen] == ["phase", "quote"]
     assert seen[1]["data"]["bidder_number"] == app_a["bidder_number"]  # type: ignore[index]
+
+
+def test_r25c_a_bid_after_the_deadline_is_refused_and_still_closes_the_lot(
+    stack: Stack, staff: Account
+) -> None:
+    """The countdown's end is due but no timer has fired yet (the scheduler has not come
+    round): the late bid catches the lot up, which decides it, and is itself refused. The
+    refusal must not undo the decision."""
+    lot, (first, second), _ = listing_lot(stack, staff, 2)
+    step = Decimal(lot["increment"])
+    listing_best = f"{Decimal(lot['start_price']) + step:.2f}"
+    assert stack.quote(first, lot, lot["start_price"]).status_code == 201
+    assert stack.quote(second, lot, listing_best).status_code == 201
+    to_timed_bidding(stack, lot, [first, second])
+    ends = deadline(stack, lot)
+    with stack.runtime.work() as work:
+        work.session.execute(
+            update(ClockState).where(ClockState.id == 1).values(now=ends + timedelta(seconds=1))
+        )
+    late = f"{Decimal(listing_best) + step:.2f}"
+    refused = stack.quote(first, lot, late)
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["code"] == "NOT_OPEN"
+    view = stack.lot(lot["id"])
+    assert view["status"] == "sold", "the catch-up that decided the lot was kept"
+    assert result(stack, lot)["price"] == listing_best
+    assert datetime.fromisoformat(view["ended_at"]) == ends

@@ -54,8 +54,13 @@ def cancel(work: Work, lot_id: int, *kinds: str) -> None:
 
 
 def catch_up(work: Work, lot: Lot) -> None:
-    """Fire the locked lot's due timers in due order, each at its own due time."""
+    """Fire the locked lot's due timers in due order, each at its own due time.
+
+    What fired stays fired even if the request that caught up is then refused (a bid
+    after the deadline still closes the lot): a savepoint follows the catch-up, and
+    `Runtime.work` rolls a refusal back to it and commits the rest."""
     now = work.now()
+    fired = False
     while True:
         work.session.flush()
         timer = work.session.scalars(
@@ -65,9 +70,13 @@ def catch_up(work: Work, lot: Lot) -> None:
             .limit(1)
         ).first()
         if timer is None:
-            return
+            break
         timer.fired_at = now
         _handlers[timer.kind](work, lot, timer.due_at)
+        fired = True
+    if fired:
+        work.session.flush()
+        work.after_catch_up = work.session.begin_nested()
 
 
 def lots_due(runtime: Runtime, at: datetime, limit: int = 200) -> list[int]:
