@@ -3,8 +3,9 @@ per bidder account, bounded by a wall-clock deadline.
 
 A quote is valid when it is the current price plus one increment and its
 bidder is not the leader. The bidders share what they learn from their own
-answers (the price and leader each 201 sets), so every refusal comes from a
-genuine race between bidders, never from a stale client.
+answers (the price and leader each 201 sets, the current price each
+INCREMENT_TOO_SMALL tells), so every refusal comes from a genuine race between
+bidders, never from a stale client.
 """
 
 from __future__ import annotations
@@ -122,11 +123,6 @@ class Load:
         self.acks: dict[tuple[int, int], float] = {}  # (lot, amount fen) -> ack time
         self.frames: list[tuple[float, int, int]] = []  # (time, lot, amount fen)
 
-    async def _resync(self, client: httpx.AsyncClient, lot: LotState) -> None:
-        view = (await client.get(f"/api/v1/lots/{lot.id}")).json()
-        if view.get("current_price") is not None:
-            lot.moved(fen(view["current_price"]), None)
-
     async def _stream(
         self, stream: Stream, clients: dict[int, httpx.AsyncClient], stop_at: float
     ) -> None:
@@ -167,14 +163,15 @@ class Load:
                 lot.moved(fen(response.json()["amount"]), account)
                 continue
             try:
-                code = str(response.json().get("code"))
+                problem = response.json()
             except ValueError:
-                code = f"HTTP {response.status_code}"
+                problem = {"code": f"HTTP {response.status_code}"}
+            code = str(problem.get("code"))
             self.samples.append(Sample(sent, done, response.status_code, code))
             if code == "ALREADY_HIGHEST" and lot.price_fen is not None:
                 lot.moved(lot.price_fen, account)
-            elif code == "INCREMENT_TOO_SMALL" and lot.next_fen() == amount:
-                await self._resync(client, lot)  # the winner's answer has not come back yet
+            elif code == "INCREMENT_TOO_SMALL":  # the refusal tells the current price
+                lot.moved(fen(problem["current_price"]), None)
 
     async def _watch(self, lot: LotState, after: int, stop_at: float) -> None:
         """One SSE watcher: when does each accepted quote's event reach a client?"""

@@ -41,6 +41,7 @@ def test_r19b_later_quotes_exceed_the_highest_by_the_increment(
     assert stack.quote(a, lot, "120000000.00").status_code == 201
     small = stack.quote(b, lot, "120999999.99")
     assert small.status_code == 422 and small.json()["code"] == "INCREMENT_TOO_SMALL"
+    assert small.json()["current_price"] == "120000000.00"
     assert stack.quote(b, lot, "121000000.00").status_code == 201
     assert stack.quote(a, lot, "125500000.00").status_code == 201  # more than one increment is fine
     assert stack.lot(lot["id"])["current_price"] == "125500000.00"

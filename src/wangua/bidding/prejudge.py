@@ -36,4 +36,4 @@ def refuse_stale(
     now = clock.now(session)  # after the read: the window was open all along until now
     refused = rules.refusal(seen.standing, seen.bidder, amount_fen, now)
     if refused is rules.Refusal.INCREMENT_TOO_SMALL:
-        raise refusal_problem(refused, amount_fen)
+        raise refusal_problem(refused, amount_fen, seen.standing)

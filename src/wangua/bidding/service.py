@@ -40,11 +40,17 @@ REFUSALS: dict[rules.Refusal, tuple[int, str]] = {
 }
 
 
-def refusal_problem(refused: rules.Refusal, amount_fen: int) -> Problem:
-    """The refusal as the API answers it, counted by code."""
+def refusal_problem(refused: rules.Refusal, amount_fen: int, standing: rules.Standing) -> Problem:
+    """The refusal as the API answers it, counted by code. A quote too small for the
+    current price (R-19b) is told that price (public in the lot view), so a client can
+    quote again without asking for it."""
     status, title = REFUSALS[refused]
     metrics.QUOTES_REFUSED.labels(code=refused.value).inc()
-    return Problem(status, refused.value, title, f"{title}(报价 {format_fen(amount_fen)} 元)")
+    extra = {}
+    if refused is rules.Refusal.INCREMENT_TOO_SMALL and standing.highest_fen is not None:
+        extra["current_price"] = format_fen(standing.highest_fen)
+    detail = f"{title}(报价 {format_fen(amount_fen)} 元)"
+    return Problem(status, refused.value, title, detail, **extra)
 
 
 _INSERT_QUOTE = insert(Quote).returning(Quote.id)
@@ -109,9 +115,10 @@ def place_quote(work: Work, lot_id: int, amount_fen: int, request_id: str | None
         assert earlier is not None
         return Placed(earlier, seen.bidder_number or "", created=False)
     now = work.now()
-    refused = rules.refusal(standing(lot), seen.bidder, amount_fen, now)
+    judged = standing(lot)
+    refused = rules.refusal(judged, seen.bidder, amount_fen, now)
     if refused is not None:
-        raise refusal_problem(refused, amount_fen)
+        raise refusal_problem(refused, amount_fen, judged)
     quote = accept(
         work,
         lot,
