@@ -316,15 +316,29 @@ def test_r37c_a_process_stalled_while_the_other_serves_is_no_outage(tmp_path: Pa
         stack.url = serving.url
         with database(countdown.inst) as db:
 
-            def last_beat_wall() -> datetime:
+            def session(pid: int) -> tuple[datetime, datetime, datetime]:
+                """started_at, last_beat, last_beat_wall of the process's serving session."""
                 row = db.execute(
-                    "SELECT last_beat_wall FROM serving_sessions WHERE pid = %s "
-                    "AND stopped_at IS NULL ORDER BY id DESC LIMIT 1",
-                    (stalled.proc.pid,),  # type: ignore[union-attr]
+                    "SELECT started_at, last_beat, last_beat_wall FROM serving_sessions "
+                    "WHERE pid = %s AND stopped_at IS NULL ORDER BY id DESC LIMIT 1",
+                    (pid,),
                 ).fetchone()
-                assert row is not None, "the process has no serving session"
-                return row[0]  # type: ignore[no-any-return]
+                assert row is not None, f"process {pid} has no serving session"
+                return row  # type: ignore[no-any-return]
 
+            def last_beat_wall() -> datetime:
+                return session(stalled.proc.pid)[2]  # type: ignore[union-attr]
+
+            # the stall begins while the other process serves: after a heartbeat of the
+            # stalled one that came once the other had started (a gap that begins before
+            # any other process served is an outage)
+            assert serving.proc is not None
+            other_started = session(serving.proc.pid)[0]
+            wait_until(
+                "a heartbeat once both serve",
+                lambda: session(stalled.proc.pid)[1] >= other_started,  # type: ignore[union-attr]
+                15,
+            )
             os.killpg(stalled.proc.pid, signal.SIGSTOP)
             stopped_at = wall_now()
             try:
