@@ -323,6 +323,8 @@ the analysis at the end is `benchmarks/analysis.md`.
     # from the last results file
 .venv/bin/python -m benchmarks.probe             # server CPU per request, one at a time
 .venv/bin/python -m benchmarks.sqltrace          # each SQL statement of place_quote, timed
+.venv/bin/python -m benchmarks.ab REV            # server CPU per request: REV's src/ against
+    # the working tree, requests alternated between the two servers
 ```
 
 py-spy comes from `.venv/bin/python -m pip install py-spy`; without it the run
