@@ -45,6 +45,12 @@ class LocalBroadcaster:
         if loop is not None and not loop.is_closed():
             loop.call_soon_threadsafe(self._wake, lot_id)
 
+    def publish_all(self) -> None:
+        """Wake every watcher to re-read its log: after notifications may have been missed."""
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(self._wake_all)
+
     def waiter(self, lot_id: int) -> asyncio.Event:
         """Call on the event loop; the event is set at the next publish for the lot."""
         event = self._events.get(lot_id)
@@ -56,6 +62,10 @@ class LocalBroadcaster:
         """How many publishes for the lot this loop has seen: a read of the log that starts
         at generation g sees every event whose publish was among the first g."""
         return self._generations.get(lot_id, 0)
+
+    def _wake_all(self) -> None:
+        for lot_id in list(self._events):
+            self._wake(lot_id)
 
     def _wake(self, lot_id: int) -> None:
         self._generations[lot_id] = self._generations.get(lot_id, 0) + 1

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from wangua.live.broadcaster import LocalBroadcaster
 
 CHANNEL = "wangua_lot"
+LISTENER = "wangua-listen"
 log = logging.getLogger(__name__)
 
 
@@ -54,8 +55,11 @@ class PostgresBroadcaster(LocalBroadcaster):
     def _listen(self) -> None:
         while not self._stop.is_set():
             try:
-                with psycopg.connect(self.conninfo, autocommit=True) as conn:
+                with psycopg.connect(
+                    self.conninfo, autocommit=True, application_name=LISTENER
+                ) as conn:
                     conn.execute(f"LISTEN {CHANNEL}")
+                    self.publish_all()  # commits while no connection listened went unheard
                     while not self._stop.is_set():
                         for note in conn.notifies(timeout=1.0):
                             if note.payload.isdigit():
