@@ -12,7 +12,7 @@ from wangua.applications.repository import bidder_numbers
 from wangua.bidding import service
 from wangua.bidding.board import result_view
 from wangua.bidding.models import Quote
-from wangua.bidding.prejudge import refuse_stale
+from wangua.bidding.prejudge import submit_quote
 from wangua.kit.money import format_fen, parse_amount
 from wangua.kit.times import rfc3339
 from wangua.lots.repository import get_lot
@@ -42,13 +42,8 @@ def place_quote(
 ) -> dict[str, Any]:
     """R-18 … R-26: a quote (listing) or bid (timed), judged at the server's receipt time.
     The same `request_id` again returns the same quote with 200."""
-    amount = parse_amount(body.amount)
-    with rt.read() as session:
-        refuse_stale(session, rt.clock, actor, lot_id, amount, body.request_id)
-    with rt.work(actor) as work:
-        placed = service.place_quote(work, lot_id, amount, body.request_id)
-        view = service.quote_view(placed.quote, placed.bidder_number)
-    if not placed.created:
+    view, created = submit_quote(rt, actor, lot_id, parse_amount(body.amount), body.request_id)
+    if not created:
         response.status_code = 200
     return view
 

@@ -11,13 +11,15 @@ the lock and decides every acceptance.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy.orm import Session
 
-from wangua.bidding import rules
+from wangua.bidding import rules, service
 from wangua.bidding.repository import quoting
 from wangua.bidding.service import refusal_problem
 from wangua.kit.clock import Clock
-from wangua.runtime import Actor
+from wangua.runtime import Actor, Runtime
 
 
 def refuse_stale(
@@ -37,3 +39,15 @@ def refuse_stale(
     refused = rules.refusal(seen.standing, seen.bidder, amount_fen, now)
     if refused is rules.Refusal.INCREMENT_TOO_SMALL:
         raise refusal_problem(refused, amount_fen, seen.standing)
+
+
+def submit_quote(
+    rt: Runtime, actor: Actor, lot_id: int, amount_fen: int, request_id: str | None
+) -> tuple[dict[str, Any], bool]:
+    """A quote from the API or a page: refused early when plainly stale, else judged under
+    the lot's lock (R-19a … R-26). Returns the quote's view and whether it is new."""
+    with rt.read() as session:
+        refuse_stale(session, rt.clock, actor, lot_id, amount_fen, request_id)
+    with rt.work(actor) as work:
+        placed = service.place_quote(work, lot_id, amount_fen, request_id)
+        return service.quote_view(placed.quote, placed.bidder_number), placed.created

@@ -15,6 +15,7 @@ from wangua.applications import service as applications
 from wangua.applications.models import Application
 from wangua.bidding import service as bidding
 from wangua.bidding.board import bidder_standing, next_minimum
+from wangua.bidding.prejudge import submit_quote
 from wangua.deposits import accounts
 from wangua.kit.money import format_fen, parse_amount
 from wangua.kit.problems import Problem, not_found
@@ -198,10 +199,7 @@ def place_quote(
     request_id: Annotated[str, Form(min_length=1, max_length=64)],
 ) -> HTMLResponse:
     """The confirmed quote, through the same service as `POST /api/v1/lots/{id}/quotes`."""
-    fen = parse_amount(amount)
-    with rt.work(actor) as work:
-        placed = bidding.place_quote(work, lot_id, fen, request_id)
-        quote = bidding.quote_view(placed.quote, placed.bidder_number)
+    quote, _ = submit_quote(rt, actor, lot_id, parse_amount(amount), request_id)
     context = {"quote": quote, "lot_id": lot_id, "layout": _layout(request)}
     return render(request, "bidder/quote_placed.html", context, status_code=200)
 
