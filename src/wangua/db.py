@@ -98,8 +98,10 @@ def _postgres_engine(url: URL) -> Engine:
         connection whose socket is readable has been sent something; reading it fails
         if the server has gone. The pool then connects afresh (DisconnectionError)."""
         pgconn = dbapi_connection.pgconn
+        readable = select.poll()  # poll, not select: a busy process has descriptors > 1024
+        readable.register(pgconn.socket, select.POLLIN)
         try:
-            while pgconn.status == ConnStatus.OK and select.select([pgconn.socket], [], [], 0)[0]:
+            while pgconn.status == ConnStatus.OK and readable.poll(0):
                 pgconn.consume_input()
         except psycopg.OperationalError as exc:
             raise DisconnectionError(str(exc)) from exc
