@@ -193,5 +193,6 @@ def test_pages_fit_a_phone(stack: Stack, staff: Account) -> None:
             page.goto(f"{stack.url}{path}")
             overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
             assert overflow <= 0, (path, overflow)
+            assert serious_accessibility_violations(page) == [], path  # scrolling tables too
         page.goto(f"{stack.url}/lots/{lot['id']}")
         screenshot(page, "phone-lot")
