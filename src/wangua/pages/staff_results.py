@@ -240,8 +240,6 @@ def void(
 ) -> Response:
     """R-43, as `POST …/void`: the result stays on record beside its voiding."""
     try:
-        if not note.strip():
-            raise Problem(422, "REASON_REQUIRED", N_("须填写认定结果无效的说明"))
         with rt.work(actor) as work:
             results.void_result(work, lot_id, cause, note)
     except Problem as problem:

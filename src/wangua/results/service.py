@@ -32,6 +32,8 @@ def void_result(work: Work, lot_id: int, cause: int, note: str) -> Result:
         raise Problem(
             422, "UNKNOWN_CAUSE", "无效事由不正确", "事由须为第四十三条第(一)至(三)项之一"
         )
+    if not note.strip():
+        raise Problem(422, "REASON_REQUIRED", "须填写认定结果无效的说明")
     lot = lock_lot(work, lot_id)
     if work.actor.grantor != lot.grantor:
         raise forbidden("只能办理本出让人的地块")
