@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -85,21 +86,24 @@ def _batch(
         frames.append(
             sse("board", fragment(request, "partials/board.html", board_context(session, lot)))
         )
-        frames.append(_tick(request, rt))
+        frames.append(_tick(request, rt.clock.now(session)))
     return events[-1].seq, "".join(frames)
 
 
-def _tick(request: Request, rt: Runtime) -> str:
-    with rt.read() as session:
-        now = rt.clock.now(session)
+def _tick(request: Request, now: datetime) -> str:
     return sse("tick", fragment(request, "partials/tick.html", {"server_now": now}))
+
+
+def _current_tick(request: Request, rt: Runtime) -> str:
+    with rt.read() as session:
+        return _tick(request, rt.clock.now(session))
 
 
 async def _stream(
     request: Request, rt: Runtime, lot_id: int, after: int, mine: list[str]
 ) -> AsyncIterator[str]:
     yield "retry: 2000\n\n"
-    yield await run_in_threadpool(_tick, request, rt)
+    yield await run_in_threadpool(_current_tick, request, rt)
     while not await request.is_disconnected():
         waiter = rt.broadcaster.waiter(lot_id)
         after, frames = await run_in_threadpool(_batch, request, rt, lot_id, after, mine)
@@ -109,7 +113,7 @@ async def _stream(
         try:
             await asyncio.wait_for(waiter.wait(), TICK_SECONDS)
         except TimeoutError:
-            yield await run_in_threadpool(_tick, request, rt)
+            yield await run_in_threadpool(_current_tick, request, rt)
 
 
 @router.get("/lots/{lot_id}/live")
@@ -168,19 +172,22 @@ def _wall_batch(request: Request, rt: Runtime, positions: dict[int, int]) -> str
             context = {**board_context(session, lot), "wall": True}
             frames.append(sse(f"board-{lot_id}", fragment(request, "partials/board.html", context)))
             last = events[-1]
-            warning = fragment(request, "partials/warning.html", last.data)
-            frames.append(sse(f"warning-{lot_id}", warning if last.name == "warning" else ""))
-    if not frames:
-        return ""
+            warning = ""
+            if last.name == "warning":
+                warning = fragment(request, "partials/warning.html", last.data)
+            frames.append(sse(f"warning-{lot_id}", warning))
+        if not frames:
+            return ""
+        now = rt.clock.now(session)
     position = ",".join(f"{lot}:{seq}" for lot, seq in positions.items())
-    return "".join(frames) + f"id: {position}\n" + _tick(request, rt)
+    return "".join(frames) + f"id: {position}\n" + _tick(request, now)
 
 
 async def _wall_stream(
     request: Request, rt: Runtime, positions: dict[int, int]
 ) -> AsyncIterator[str]:
     yield "retry: 2000\n\n"
-    yield await run_in_threadpool(_tick, request, rt)
+    yield await run_in_threadpool(_current_tick, request, rt)
     while not await request.is_disconnected():
         waits = [asyncio.ensure_future(rt.broadcaster.waiter(lot).wait()) for lot in positions]
         frames = await run_in_threadpool(_wall_batch, request, rt, positions)
@@ -195,7 +202,7 @@ async def _wall_stream(
         for wait in pending:
             wait.cancel()
         if not done:
-            yield await run_in_threadpool(_tick, request, rt)
+            yield await run_in_threadpool(_current_tick, request, rt)
 
 
 @router.get("/live")
