@@ -15,6 +15,9 @@ from wangua.identity.client_certs import ClientCertificateProtocol
 from wangua.migrations import upgrade
 
 MIGRATION_LOCK = 7_316_842  # pg_advisory_lock key: one process migrates at a time
+# Pending connections the kernel queues before accept (capped by net.core.somaxconn):
+# thousands of watchers reconnect at once after a restart; uvicorn's 2048 dropped some.
+BACKLOG = 8192
 
 
 def migrate(settings: Settings) -> None:
@@ -58,6 +61,7 @@ def run_workers(*, host: str, port: int, workers: int) -> None:
         log_level="info",
         access_log=False,
         timeout_graceful_shutdown=5,
+        backlog=BACKLOG,
     )
 
 
@@ -85,6 +89,7 @@ def run(
         log_level="info",
         access_log=False,  # monitoring.logging writes one line per request
         timeout_graceful_shutdown=5,
+        backlog=BACKLOG,
     )
     config.load()
     if config.ssl is not None:  # TLS 1.2 and newer, forward-secret AEAD suites only
