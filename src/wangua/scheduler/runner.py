@@ -12,8 +12,7 @@ import asyncio
 import contextlib
 import logging
 
-from starlette.concurrency import run_in_threadpool
-
+from wangua.kit.lanes import TIMERS
 from wangua.runtime import Runtime
 from wangua.scheduler.service import fire_due, next_due
 
@@ -46,9 +45,9 @@ class SchedulerLoop:
         while True:
             self._wake.clear()
             try:
-                await run_in_threadpool(fire_due, self.runtime)
-                due = await run_in_threadpool(next_due, self.runtime)
-                now = await run_in_threadpool(self.runtime.now)
+                await TIMERS.run(fire_due, self.runtime)
+                due = await TIMERS.run(next_due, self.runtime)
+                now = await TIMERS.run(self.runtime.now)
             except Exception:
                 log.exception("scheduler pass failed; retrying")
                 due, now = None, None

@@ -1,0 +1,43 @@
+"""Worker threads apart from the requests' pool, for work that must not queue behind a
+flood of requests: the scheduler's timers (R-25a, R-27) and the one read per publish that
+feeds every live stream of the process (R-19c).
+
+Starlette runs each synchronous endpoint on anyio's default limiter (40 threads). When a
+burst of bids arrives at a deadline the limiter's queue holds the whole burst, and a timer
+pass or a stream's read waiting there would wait for all of it: the lot would close on time
+(its result is stamped at the deadline) but be announced seconds late. A lane has its own
+limiter, so its work waits only for its own kind and shares nothing but the interpreter.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import weakref
+from collections.abc import Callable
+from functools import partial
+from typing import ParamSpec, TypeVar
+
+from anyio import CapacityLimiter, to_thread
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+class Lane:
+    def __init__(self, threads: int) -> None:
+        self.threads = threads
+        self._limiters: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, CapacityLimiter] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    async def run(self, func: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run `func` in a worker thread of this lane (one limiter per event loop)."""
+        loop = asyncio.get_running_loop()
+        limiter = self._limiters.get(loop)
+        if limiter is None:
+            limiter = self._limiters[loop] = CapacityLimiter(self.threads)
+        return await to_thread.run_sync(partial(func, *args, **kwargs), limiter=limiter)
+
+
+TIMERS = Lane(2)  # the scheduler loop and the clock it reads
+LIVE = Lane(4)  # the shared tails' reads of the event log
