@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import weakref
 from collections.abc import AsyncIterator
 
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
-from starlette.concurrency import run_in_threadpool
 
 from wangua.kit.problems import Problem
 from wangua.kit.times import rfc3339
 from wangua.live.models import LotEvent
 from wangua.live.tail import Tails
-from wangua.lots.repository import get_lot
 from wangua.runtime import Runtime
 from wangua.web import ObjectId, RuntimeDep
 
@@ -36,27 +33,28 @@ def tails(rt: Runtime) -> Tails:
     """The process's shared tails of the watched lots (live/tail.py)."""
     found = _tails.get(rt)
     if found is None:
-        found = _tails[rt] = Tails(rt, frame)
+        found = _tails[rt] = Tails(rt, frame, HEARTBEAT_SECONDS)
     return found
 
 
-async def stream(request: Request, rt: Runtime, lot_id: ObjectId, after: int) -> AsyncIterator[str]:
+async def stream(rt: Runtime, lot_id: ObjectId, after: int) -> AsyncIterator[str]:
     shared = tails(rt)
-    shared.open(lot_id, after)
+    tail = shared.open(lot_id, after)
     try:
         yield "retry: 2000\n\n"
-        while not await request.is_disconnected():
-            waiter = rt.broadcaster.waiter(lot_id)
-            generation = rt.broadcaster.generation(lot_id)
-            frames = await shared.frames_after(lot_id, after, generation)
+        # No polling for a disconnect: the response's own listener cancels this generator
+        # when the client leaves (or, on servers of ASGI spec 2.4, the next send fails).
+        woken = False
+        while True:
+            changed = tail.changed  # before looking: a pulse after the look still wakes us
+            frames = await shared.frames_after(tail, lot_id, after)
             if frames:
                 after = frames[-1][0]
                 yield "".join(text for _, text in frames)
-                continue
-            try:
-                await asyncio.wait_for(waiter.wait(), HEARTBEAT_SECONDS)
-            except TimeoutError:
+            elif woken:  # the lot's heartbeat
                 yield ": keep-alive\n\n"
+            await changed.wait()
+            woken = True
     finally:
         shared.close(lot_id)
 
@@ -69,13 +67,9 @@ async def lot_events(lot_id: ObjectId, request: Request, rt: RuntimeDep) -> Stre
     if not last.isdigit():
         raise Problem(422, "INVALID_EVENT_ID", "Last-Event-ID 不正确")
 
-    def exists() -> None:
-        with rt.read() as session:
-            get_lot(session, lot_id)
-
-    await run_in_threadpool(exists)
+    await tails(rt).require_lot(lot_id)
     return StreamingResponse(
-        stream(request, rt, lot_id, int(last)),
+        stream(rt, lot_id, int(last)),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )

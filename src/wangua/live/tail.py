@@ -2,29 +2,36 @@
 process (R-19c at scale).
 
 Without it, each SSE stream read the log itself after every wake: N watchers cost N
-reads per event. Here the first stream woken for a lot reads what is new and the others
-take the same frames, so a publish costs one read and one serialisation per process,
-however many watchers. A stream that resumes from further back than the tail holds reads
-the log itself, as before. Freshness is by the broadcaster's generation: a stream that
-took its waiter at generation g needs a read that started at g or later (every commit
-published by then is visible to it), and a later publish sets the waiter.
+reads per event. Here one follower task per watched lot waits for the lot's publishes,
+reads what is new, renders it once and only then wakes the lot's streams, which take the
+same frames: a publish costs one read, one serialisation and one wake per stream, however
+many watchers. A stream that resumes from further back than the tail holds reads the log
+itself, as before.
+
+Freshness is by the broadcaster's generation: the follower takes its waiter before it
+reads, so a publish during the read (a commit the read may not see) sets the waiter and
+is read next. When nothing is published for a heartbeat the follower wakes the streams
+anyway, and each sends a keep-alive: one timer per lot instead of one per stream.
 """
 
 from __future__ import annotations
 
 import asyncio
 import bisect
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from starlette.concurrency import run_in_threadpool
-
+from wangua.kit.lanes import LIVE
 from wangua.live.events import events_after
 from wangua.live.models import LotEvent
+from wangua.lots.repository import get_lot
 from wangua.runtime import Runtime
 
 KEEP = 256  # frames kept per lot; a stream further behind reads the log itself
 READ_LIMIT = 500  # events_after's page size
+RETRY_SECONDS = 1.0  # after a failed read (the database away)
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -33,7 +40,8 @@ class Tail:
     frames: list[tuple[int, str]] = field(default_factory=list)
     read_generation: int = -1  # the broadcaster generation when its newest read began
     users: int = 0
-    reading: asyncio.Future[None] | None = None  # the read under way, if any
+    changed: asyncio.Event = field(default_factory=asyncio.Event)  # set at the next pulse
+    follower: asyncio.Task[None] | None = None
 
     @property
     def last(self) -> int:
@@ -41,6 +49,11 @@ class Tail:
 
     def after(self, seq: int) -> list[tuple[int, str]]:
         return self.frames[bisect.bisect_right(self.frames, seq, key=_seq) :]
+
+    def pulse(self) -> None:
+        """Wake every stream waiting on the tail: new frames, or a heartbeat."""
+        changed, self.changed = self.changed, asyncio.Event()
+        changed.set()
 
 
 def _seq(frame: tuple[int, str]) -> int:
@@ -52,19 +65,38 @@ def _read(rt: Runtime, lot_id: int, after: int) -> list[LotEvent]:
         return events_after(session, lot_id, after, READ_LIMIT)
 
 
+def _require_lot(rt: Runtime, lot_id: int) -> None:
+    with rt.read() as session:
+        get_lot(session, lot_id)
+
+
 class Tails:
     """One per runtime, used on the event loop only."""
 
-    def __init__(self, rt: Runtime, render: Callable[[LotEvent], str]) -> None:
+    def __init__(self, rt: Runtime, render: Callable[[LotEvent], str], heartbeat: float) -> None:
         self.rt = rt
         self.render = render
+        self.heartbeat = heartbeat
         self._tails: dict[int, Tail] = {}
+        self._known: set[int] = set()  # lots found to exist (a lot is never deleted)
 
-    def open(self, lot_id: int, after: int) -> None:
+    async def require_lot(self, lot_id: int) -> None:
+        """404 LOT_NOT_FOUND unless the lot exists; asked of the database once per lot, so
+        a storm of watchers connecting costs no read each."""
+        if lot_id not in self._known:
+            await LIVE.run(_require_lot, self.rt, lot_id)
+            self._known.add(lot_id)
+
+    def open(self, lot_id: int, after: int) -> Tail:
+        """A stream of the lot starts at `after`; the first one starts the lot's follower."""
         tail = self._tails.get(lot_id)
         if tail is None:
             tail = self._tails[lot_id] = Tail(base=after)
+            tail.follower = asyncio.get_running_loop().create_task(
+                self._follow(lot_id, tail), name=f"wangua-tail-{lot_id}"
+            )
         tail.users += 1
+        return tail
 
     def close(self, lot_id: int) -> None:
         tail = self._tails.get(lot_id)
@@ -72,33 +104,41 @@ class Tails:
             tail.users -= 1
             if tail.users <= 0:
                 del self._tails[lot_id]
+                if tail.follower is not None:
+                    tail.follower.cancel()
 
-    async def frames_after(self, lot_id: int, after: int, generation: int) -> list[tuple[int, str]]:
-        """Frames (seq, text) of the events after `after`, at least as fresh as a read
-        started at `generation`. Call open() first."""
-        tail = self._tails[lot_id]
-        if after < tail.base:  # behind the tail: read the log directly
-            events = await run_in_threadpool(_read, self.rt, lot_id, after)
-            return [(e.seq, self.render(e)) for e in events]
-        while tail.read_generation < generation:
-            if tail.reading is not None:  # a read is under way: every waiter wakes with it
-                await asyncio.shield(tail.reading)
-                continue
-            tail.reading = asyncio.get_running_loop().create_future()
-            started = self.rt.broadcaster.generation(lot_id)
-            try:
-                events = await run_in_threadpool(_read, self.rt, lot_id, tail.last)
-                tail.frames.extend((e.seq, self.render(e)) for e in events)
-                if len(tail.frames) > KEEP:
-                    tail.base = tail.frames[-KEEP - 1][0]
-                    del tail.frames[:-KEEP]
-                # a full page may leave more behind: read again next time
-                tail.read_generation = started if len(events) < READ_LIMIT else -1
-            finally:
-                tail.reading.set_result(None)
-                tail.reading = None
-            if tail.read_generation < 0:
-                break
+    async def frames_after(self, tail: Tail, lot_id: int, after: int) -> list[tuple[int, str]]:
+        """Frames (seq, text) of the events after `after` that the tail has read; from the
+        log itself when `after` is behind what the tail keeps."""
         if after < tail.base:
-            return await self.frames_after(lot_id, after, generation)
+            events = await LIVE.run(_read, self.rt, lot_id, after)
+            return [(e.seq, self.render(e)) for e in events]
         return tail.after(after)
+
+    async def _follow(self, lot_id: int, tail: Tail) -> None:
+        broadcaster = self.rt.broadcaster
+        while True:
+            waiter = broadcaster.waiter(lot_id)  # before the read: a publish during it counts
+            started = broadcaster.generation(lot_id)
+            if tail.read_generation < started:
+                try:
+                    events = await LIVE.run(_read, self.rt, lot_id, tail.last)
+                except Exception:
+                    log.exception("reading lot %s's events failed; retrying", lot_id)
+                    tail.pulse()  # the streams keep their connections alive meanwhile
+                    await asyncio.sleep(RETRY_SECONDS)
+                    continue
+                if events:
+                    tail.frames.extend((e.seq, self.render(e)) for e in events)
+                    if len(tail.frames) > KEEP:
+                        tail.base = tail.frames[-KEEP - 1][0]
+                        del tail.frames[:-KEEP]
+                    tail.pulse()
+                # a full page may leave more behind: read again at once
+                tail.read_generation = started if len(events) < READ_LIMIT else -1
+                continue
+            try:
+                async with asyncio.timeout(self.heartbeat):
+                    await waiter.wait()
+            except TimeoutError:
+                tail.pulse()

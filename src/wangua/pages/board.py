@@ -104,14 +104,15 @@ async def _stream(
 ) -> AsyncIterator[str]:
     yield "retry: 2000\n\n"
     yield await run_in_threadpool(_current_tick, request, rt)
-    while not await request.is_disconnected():
+    while True:  # the response cancels this generator when the client leaves
         waiter = rt.broadcaster.waiter(lot_id)
         after, frames = await run_in_threadpool(_batch, request, rt, lot_id, after, mine)
         if frames:
             yield frames
             continue
         try:
-            await asyncio.wait_for(waiter.wait(), TICK_SECONDS)
+            async with asyncio.timeout(TICK_SECONDS):
+                await waiter.wait()
         except TimeoutError:
             yield await run_in_threadpool(_current_tick, request, rt)
 
@@ -188,7 +189,7 @@ async def _wall_stream(
 ) -> AsyncIterator[str]:
     yield "retry: 2000\n\n"
     yield await run_in_threadpool(_current_tick, request, rt)
-    while not await request.is_disconnected():
+    while True:  # the response cancels this generator when the client leaves
         waits = [asyncio.ensure_future(rt.broadcaster.waiter(lot).wait()) for lot in positions]
         frames = await run_in_threadpool(_wall_batch, request, rt, positions)
         if frames:
