@@ -27,6 +27,7 @@ from wangua.deposits.api import router as deposits_router
 from wangua.deposits.finance_api import router as deposit_finance_router
 from wangua.documents.api import router as documents_router
 from wangua.identity.api import router as identity_router
+from wangua.kit.lanes import limit_request_threads
 from wangua.kit.security_headers import SecurityHeaders
 from wangua.live.api import router as live_router
 from wangua.lots.api import router as lots_router
@@ -54,6 +55,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         configure_logging(rt.settings.log_format)
+        limit_request_threads(rt.settings.request_threads)
         rt.broadcaster.bind(asyncio.get_running_loop())
         rt.broadcaster.start()
         heartbeat = Heartbeat(rt)

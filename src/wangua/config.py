@@ -32,6 +32,7 @@ class Settings(BaseSettings):
     bank_link_timeout_seconds: float = Field(default=900.0, gt=0)  # no signed call: link down
     refund_interest_bp: int = Field(default=35, ge=0)  # late-refund interest, 0.01 % a year
     proxy_max_steps: int = 1000
+    request_threads: int = Field(default=8, ge=1)  # see kit/lanes.py
     reserve_key_dir: Path | None = None
     crl_dir: Path | None = None
     trusted_proxies: str = ""

@@ -2,11 +2,12 @@
 flood of requests: the scheduler's timers (R-25a, R-27) and the one read per publish that
 feeds every live stream of the process (R-19c).
 
-Starlette runs each synchronous endpoint on anyio's default limiter (40 threads). When a
-burst of bids arrives at a deadline the limiter's queue holds the whole burst, and a timer
-pass or a stream's read waiting there would wait for all of it: the lot would close on time
-(its result is stamped at the deadline) but be announced seconds late. A lane has its own
-limiter, so its work waits only for its own kind and shares nothing but the interpreter.
+Starlette runs each synchronous endpoint on anyio's default limiter (WANGUA_REQUEST_THREADS
+threads, see `limit_request_threads`). When a burst of bids arrives at a deadline the
+limiter's queue holds the whole burst, and a timer pass or a stream's read waiting there
+would wait for all of it: the lot would close on time (its result is stamped at the
+deadline) but be announced seconds late. A lane has its own limiter, so its work waits only
+for its own kind and shares nothing but the interpreter.
 """
 
 from __future__ import annotations
@@ -41,3 +42,14 @@ class Lane:
 
 TIMERS = Lane(2)  # the scheduler loop and the clock it reads
 LIVE = Lane(4)  # the shared tails' reads of the event log
+
+
+def limit_request_threads(threads: int) -> None:
+    """Bound the threads that run requests (anyio's default limiter; 40 unless set).
+
+    Requests are Python, so more threads than a few per core add no throughput: they
+    only take turns at the interpreter lock, and every other thread (a lane's, the event
+    loop's) then waits behind all of them. Requests beyond the bound wait in the
+    limiter's queue, in order, holding nothing. WANGUA_REQUEST_THREADS.
+    """
+    to_thread.current_default_thread_limiter().total_tokens = threads
