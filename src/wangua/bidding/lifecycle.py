@@ -9,6 +9,7 @@ nothing if the lot is no longer in the phase the timer belongs to.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import distinct, func, select
 
@@ -191,8 +192,9 @@ def end_countdown(work: Work, lot: Lot, at: datetime) -> None:
 
 
 def decide(work: Work, lot: Lot, outcome: rules.Outcome, at: datetime) -> None:
-    """Record the result and close the lot: no timer of it fires again. The reserve,
-    if the lot has one, is opened here and shown with the result (R-11, R-25c)."""
+    """Record the result and close the lot: no timer of it fires again but its settlement.
+    The reserve, if the lot has one, is opened here and shown with the result (R-11,
+    R-25c)."""
     reserve = open_reserve(work, lot)
     result = Result(
         lot_id=lot.id,
@@ -207,17 +209,7 @@ def decide(work: Work, lot: Lot, outcome: rules.Outcome, at: datetime) -> None:
     lot.status = result.outcome
     lot.ended_at = at
     cancel(work, lot.id)
-    winner = work.session.get(Application, outcome.winner) if outcome.winner else None
-    result_data = {
-        "outcome": result.outcome,
-        "price": None if result.price_fen is None else format_fen(result.price_fen),
-        "bidder_number": winner.bidder_number if winner else None,
-        "reserve_price": None if result.reserve_fen is None else format_fen(result.reserve_fen),
-        "rule": result.rule,
-        "decided_at": rfc3339(at),
-    }
-    emit(work, lot, "result", result_data)
-    publish(work, "result", lot, {"summary": _result_summary(lot, result), "result": result_data})
+    emit(work, lot, "result", _result_data(work, result))
     record(
         work,
         "lot.decided",
@@ -232,7 +224,37 @@ def decide(work: Work, lot: Lot, outcome: rules.Outcome, at: datetime) -> None:
         },
         at=at,
     )
+    schedule(work, lot.id, "settle", at)
+
+
+@handles("settle", follow_up=True)
+def settle(work: Work, lot: Lot, at: datetime) -> None:
+    """R-29, R-30a, R-30b, R-41: after the decision, the result notice for the publishing
+    platforms and the deposits' settlement, at the decision's time. Requests that catch
+    the lot up fire it with the decision; the scheduler after every lot due with it."""
+    result = work.session.get(Result, lot.id)
+    if result is None:
+        return
+    publish(
+        work,
+        "result",
+        lot,
+        {"summary": _result_summary(lot, result), "result": _result_data(work, result)},
+    )
     settle_lot(work, lot, at)
+
+
+def _result_data(work: Work, result: Result) -> dict[str, Any]:
+    winner_id = result.winner_application_id
+    winner = work.session.get(Application, winner_id) if winner_id else None
+    return {
+        "outcome": result.outcome,
+        "price": None if result.price_fen is None else format_fen(result.price_fen),
+        "bidder_number": winner.bidder_number if winner else None,
+        "reserve_price": None if result.reserve_fen is None else format_fen(result.reserve_fen),
+        "rule": result.rule,
+        "decided_at": rfc3339(result.decided_at),
+    }
 
 
 def _result_summary(lot: Lot, result: Result) -> str:

@@ -107,8 +107,8 @@ def place_quote(work: Work, lot_id: int, amount_fen: int, request_id: str | None
     """R-19a … R-25c: judge the quote at the server's receipt time; accept or refuse."""
     lot = lock_lot(work, lot_id)
     seen = _quoting(work, lot, request_id)
-    if seen.timers_due:
-        catch_up(work, lot)
+    if seen.timers_due:  # a bid at the deadline closes the lot; the settlement is left to
+        catch_up(work, lot, follow_ups=False)  # the scheduler, not to the bid's answer
         seen = _quoting(work, lot, request_id)
     if seen.earlier_quote_id is not None:
         earlier = work.session.get(Quote, seen.earlier_quote_id)

@@ -1,9 +1,9 @@
 """Publishing notices through an outbox (R-04, R-29).
 
-A notice is written in the same transaction as the change it announces, with one
-delivery row per configured platform; the delivery worker sends them after the
-commit, so nothing is announced that did not happen and nothing that happened
-goes unannounced.
+A notice is written in the same transaction as the change it announces (the result's
+by the `settle` timer that the decision's transaction sets), with one delivery row per
+configured platform; the delivery worker sends them after the commit, so nothing is
+announced that did not happen and nothing that happened goes unannounced.
 """
 
 from __future__ import annotations

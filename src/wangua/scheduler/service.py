@@ -21,12 +21,19 @@ from wangua.scheduler.models import Timer
 
 Handler = Callable[[Work, Lot, datetime], None]
 _handlers: dict[str, Handler] = {}
+_follow_ups: set[str] = set()
 
 
-def handles(*kinds: str) -> Callable[[Handler], Handler]:
+def handles(*kinds: str, follow_up: bool = False) -> Callable[[Handler], Handler]:
+    """Register the handler of these timer kinds. A follow-up is bookkeeping after a
+    decision that nobody waits for: the scheduler fires it only after every lot due at
+    the same time has had its decisive timers (see fire_due)."""
+
     def register(handler: Handler) -> Handler:
         for kind in kinds:
             _handlers[kind] = handler
+            if follow_up:
+                _follow_ups.add(kind)
         return handler
 
     return register
@@ -53,8 +60,9 @@ def cancel(work: Work, lot_id: int, *kinds: str) -> None:
     work.timers_changed = True
 
 
-def catch_up(work: Work, lot: Lot) -> None:
-    """Fire the locked lot's due timers in due order, each at its own due time.
+def catch_up(work: Work, lot: Lot, *, follow_ups: bool = True) -> None:
+    """Fire the locked lot's due timers in due order, each at its own due time (without
+    follow-ups when `follow_ups` is false).
 
     What fired stays fired even if the request that caught up is then refused (a bid
     after the deadline still closes the lot): a savepoint follows the catch-up, and
@@ -63,12 +71,12 @@ def catch_up(work: Work, lot: Lot) -> None:
     fired = False
     while True:
         work.session.flush()
-        timer = work.session.scalars(
-            select(Timer)
-            .where(Timer.lot_id == lot.id, Timer.fired_at.is_(None), Timer.due_at <= now)
-            .order_by(Timer.due_at, Timer.id)
-            .limit(1)
-        ).first()
+        due = select(Timer).where(
+            Timer.lot_id == lot.id, Timer.fired_at.is_(None), Timer.due_at <= now
+        )
+        if not follow_ups:
+            due = due.where(Timer.kind.not_in(_follow_ups))
+        timer = work.session.scalars(due.order_by(Timer.due_at, Timer.id).limit(1)).first()
         if timer is None:
             break
         timer.fired_at = now
@@ -96,17 +104,23 @@ def next_due(runtime: Runtime) -> datetime | None:
         return session.scalar(select(func.min(Timer.due_at)).where(Timer.fired_at.is_(None)))
 
 
-def fire_lot(runtime: Runtime, lot_id: int) -> None:
+def fire_lot(runtime: Runtime, lot_id: int, *, follow_ups: bool = True) -> None:
     with runtime.work(SYSTEM) as work:
         lot = try_lock_lot(work, lot_id)
         if lot is not None:
-            catch_up(work, lot)
+            catch_up(work, lot, follow_ups=follow_ups)
 
 
 def fire_due(runtime: Runtime) -> int:
-    """One pass of the scheduler: every lot with a due timer is caught up. Returns lots seen."""
-    lot_ids = lots_due(runtime, runtime.now())
+    """One pass of the scheduler: every lot with a due timer is caught up, the decisive
+    timers of all of them before any follow-up, so when many countdowns end together
+    each lot's result is out without waiting for the others' settlements. Returns the
+    lots seen."""
+    now = runtime.now()
+    lot_ids = lots_due(runtime, now)
     for lot_id in lot_ids:
+        fire_lot(runtime, lot_id, follow_ups=False)
+    for lot_id in lots_due(runtime, now):
         fire_lot(runtime, lot_id)
     return len(lot_ids)
 

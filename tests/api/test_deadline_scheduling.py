@@ -1,0 +1,114 @@
+"""Many deadlines at once (R-25c, R-27, R-29, R-30b): the scheduler decides every lot due
+at an instant before it settles any, and a bid that closes a lot leaves the settlement to
+the scheduler, so an announcement never waits behind other lots' bookkeeping."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select, update
+
+from tests.api.bidding_support import deadline, result
+from tests.harness import Account, Stack
+from wangua.deposits.models import Refund
+from wangua.kit.clock import ClockState
+from wangua.lots.models import Lot
+from wangua.publishing.models import Publication
+from wangua.scheduler import service as scheduler
+from wangua.scheduler.models import Timer
+
+
+def _timed_lots(stack: Stack, staff: Account, count: int) -> tuple[list[dict[str, Any]], Account]:
+    """Lots published together, so in timed bidding with one deadline, and a bidder who
+    may bid on each (the other leads)."""
+    lots = [stack.published_lot(staff) for _ in range(count)]
+    a, b = stack.bidder(), stack.bidder()
+    for lot in lots:
+        stack.qualified(a, lot)
+        stack.qualified(b, lot)
+    stack.advance_to(lots[0]["listing_start"])
+    for lot in lots:
+        assert stack.quote(a, lot, "120000000.00").status_code == 201
+        assert stack.quote(b, lot, "121000000.00").status_code == 201
+    stack.advance_to(lots[0]["listing_end"])
+    for lot in lots:
+        for bidder in (a, b):
+            answer = bidder.http.post(f"/api/v1/lots/{lot['id']}/inquiry", json={"join": True})
+            assert answer.status_code == 200, answer.text
+    stack.advance_to(stack.lot(lots[0]["id"])["inquiry_end"])
+    assert len({stack.lot(lot["id"])["timed_deadline"] for lot in lots}) == 1
+    return lots, a
+
+
+def _set_clock(stack: Stack, moment: datetime) -> None:
+    """Move the simulated clock without firing anything: what the system clock does
+    while the scheduler has not yet run."""
+    with stack.runtime.work() as work:
+        work.session.execute(update(ClockState).where(ClockState.id == 1).values(now=moment))
+
+
+def _settled(stack: Stack, lot_id: int) -> tuple[int, int]:
+    """(result notices, refund rows) of the lot."""
+    with stack.runtime.read() as session:
+        notices = session.scalar(
+            select(func.count())
+            .select_from(Publication)
+            .where(Publication.lot_id == lot_id, Publication.kind == "result")
+        )
+        refunds = session.scalar(
+            select(func.count()).select_from(Refund).where(Refund.lot_id == lot_id)
+        )
+    return int(notices or 0), int(refunds or 0)
+
+
+def test_r25c_lots_due_together_are_all_decided_before_any_is_settled(
+    stack: Stack, staff: Account, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (first, second), _ = _timed_lots(stack, staff, 2)
+    ends = deadline(stack, first)
+    fired: list[tuple[str, int]] = []
+    for kind in ("countdown_end", "settle"):
+        handler = scheduler._handlers[kind]
+
+        def recording(
+            work: Any, lot: Lot, at: datetime, kind: str = kind, handler: Any = handler
+        ) -> None:
+            fired.append((kind, lot.id))
+            handler(work, lot, at)
+
+        monkeypatch.setitem(scheduler._handlers, kind, recording)
+    _set_clock(stack, ends + timedelta(seconds=1))
+
+    scheduler.fire_due(stack.runtime)
+
+    kinds = [kind for kind, _ in fired]
+    assert kinds == ["countdown_end", "countdown_end", "settle", "settle"], fired
+    assert {lot for _, lot in fired} == {first["id"], second["id"]}
+    for lot in (first, second):
+        assert result(stack, lot)["decided_at"] == stack.lot(first["id"])["timed_deadline"]
+        notices, refunds = _settled(stack, lot["id"])
+        assert notices == 1 and refunds == 2  # the winner's earnest money, the loser's refund
+
+
+def test_r25c_a_bid_that_closes_the_lot_leaves_the_settlement_to_the_scheduler(
+    stack: Stack, staff: Account
+) -> None:
+    (lot,), bidder = _timed_lots(stack, staff, 1)
+    _set_clock(stack, deadline(stack, lot) + timedelta(seconds=1))
+    late = stack.quote(bidder, lot, "200000000.00")
+    assert (late.status_code, late.json()["code"]) == (409, "NOT_OPEN"), late.text
+    assert stack.lot(lot["id"])["status"] == "sold", "the bid's catch-up decided the lot"
+    assert _settled(stack, lot["id"]) == (0, 0), "the bid did not wait for the settlement"
+
+    assert scheduler.fire_due(stack.runtime) == 1
+
+    assert _settled(stack, lot["id"]) == (1, 2)
+    with stack.runtime.read() as session:
+        pending = session.scalar(
+            select(func.count())
+            .select_from(Timer)
+            .where(Timer.lot_id == lot["id"], Timer.fired_at.is_(None))
+        )
+    assert pending == 0
