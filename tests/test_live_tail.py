@@ -114,3 +114,36 @@ def _wait_for_streams(stack: Stack, count: int) -> None:
             return
         time.sleep(0.05)
     raise AssertionError("the watchers did not connect")
+
+
+def test_an_idle_lot_keeps_its_watchers_alive(
+    primary: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With nothing published, the lot's heartbeat (one timer per lot, not per stream)
+    makes every stream send a keep-alive comment, so proxies keep the connection."""
+    from wangua.live import api
+
+    monkeypatch.setattr(api, "HEARTBEAT_SECONDS", 0.2)
+    staff = primary.account("staff", "xianning-city")
+    lot = primary.published_lot(staff)
+    kept: list[int] = []
+
+    def watch(i: int) -> None:
+        with (
+            httpx.Client(base_url=primary.url, timeout=httpx.Timeout(5, read=10)) as client,
+            client.stream("GET", f"/api/v1/lots/{lot['id']}/events") as response,
+        ):
+            seen = 0
+            for line in response.iter_lines():
+                if line == ": keep-alive":
+                    seen += 1
+                    if seen == 2:
+                        kept.append(i)
+                        return
+
+    threads = [threading.Thread(target=watch, args=(i,), daemon=True) for i in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(15)
+    assert sorted(kept) == [0, 1, 2]
