@@ -113,7 +113,13 @@ async def _current(url: str, lots: dict[int, LotState]) -> None:
                 state.price_fen = int(whole) * 100 + int((cents + "00")[:2])
 
 
-def measure_http(system: System, url: str, pid: int, plan: Plan) -> dict[str, Any]:
+def measure_http(
+    system: System,
+    url: str,
+    pid: int,
+    plan: Plan,
+    parts: tuple[str, ...] = ("hot", "many", "growth"),
+) -> dict[str, Any]:
     tokens = {i: b.token for i, b in enumerate(system.bidders)}
     qualified: dict[int, set[int]] = {i: set() for i in tokens}
     for lot in [system.hot, *system.many, *system.growth.values()]:
@@ -127,6 +133,7 @@ def measure_http(system: System, url: str, pid: int, plan: Plan) -> dict[str, An
         streams: list[Stream],
         seconds: float,
         watch_lot: int | None = None,
+        ordered: bool = False,
     ) -> Result:
         states = lot_states(lots)
 
@@ -137,7 +144,7 @@ def measure_http(system: System, url: str, pid: int, plan: Plan) -> dict[str, An
                 async with httpx.AsyncClient(base_url=url, timeout=30) as client:
                     view = (await client.get(f"/api/v1/lots/{watch_lot}")).json()
                 watch = (watch_lot, int(view["quote_count"]))
-            load = Load(url, tokens, states, qualified)
+            load = Load(url, tokens, states, qualified, ordered=ordered)
             return await load.run(
                 name, streams, warmup=plan.warmup, seconds=seconds, server_pid=pid, watch=watch
             )
@@ -148,23 +155,42 @@ def measure_http(system: System, url: str, pid: int, plan: Plan) -> dict[str, An
         return result
 
     hot = system.hot
-    for level in HOT_LEVELS:
+    out["hot_racing"] = {}
+    for level in HOT_LEVELS if "hot" in parts else ():
         if level == 1:  # one request in flight: two accounts take turns, so each is valid
             streams = [Stream(hot.bidders[:2], [hot.id])]
         else:
             streams = [Stream([b], [hot.id]) for b in hot.bidders[:level]]
         out["hot"][level] = as_dict(
-            run(f"hot lot, {level} bidders", [hot], streams, plan.seconds, watch_lot=hot.id)
+            run(
+                f"hot lot, {level} bidders, ordered",
+                [hot],
+                streams,
+                plan.seconds,
+                watch_lot=hot.id,
+                ordered=True,
+            )
         )
-    mine: dict[int, list[int]] = {}
-    for lot in system.many:
-        for b in lot.bidders:
-            mine.setdefault(b, []).append(lot.id)
-    streams = [Stream([b], lots) for b, lots in sorted(mine.items())]
-    out["many"] = as_dict(
-        run(f"{MANY_LOTS} lots, {len(streams)} bidders", system.many, streams, plan.seconds)
-    )
-    for size, lot in sorted(system.growth.items()):
+        if level > 1:  # with one request in flight there is no race
+            out["hot_racing"][level] = as_dict(
+                run(f"hot lot, {level} bidders, racing", [hot], streams, plan.seconds)
+            )
+    if "many" in parts:
+        mine: dict[int, list[int]] = {}
+        for lot in system.many:
+            for b in lot.bidders:
+                mine.setdefault(b, []).append(lot.id)
+        streams = [Stream([b], lots) for b, lots in sorted(mine.items())]
+        out["many"] = as_dict(
+            run(
+                f"{MANY_LOTS} lots, {len(streams)} bidders, ordered",
+                system.many,
+                streams,
+                plan.seconds,
+                ordered=True,
+            )
+        )
+    for size, lot in sorted(system.growth.items()) if "growth" in parts else ():
         out["growth"][size] = as_dict(
             run(
                 f"growth: {size} quotes before",
@@ -234,6 +260,13 @@ def measure_system(plan: Plan, with_profile: bool, workers: int = 1) -> dict[str
             out = measure_http(system, process.url, process.proc.pid, plan)
             if with_profile:
                 out["profile"] = measure_profile(system, process.url, process.proc.pid, plan)
+        if workers == 1:  # scale-out on the same machine: two processes on one port
+            with server(inst, "system", 2) as process:
+                assert process.proc is not None
+                pid = process.proc.pid
+                out["many_workers"] = measure_http(system, process.url, pid, plan, ("many",))[
+                    "many"
+                ]
         out["seed_seconds"] = seeded
         return out
 

@@ -25,6 +25,20 @@ def process_cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / TICKS
 
 
+def tree_cpu_seconds(pid: int) -> float:
+    """utime + stime of a process and its live descendants (`serve --workers N`)."""
+    total, pending = 0.0, [pid]
+    while pending:
+        current = pending.pop()
+        total += process_cpu_seconds(current)
+        for children in Path(f"/proc/{current}/task").glob("*/children"):
+            try:
+                pending += [int(child) for child in children.read_text().split()]
+            except OSError:
+                continue
+    return total
+
+
 def postgres_cpu() -> dict[int, float]:
     """CPU time of every process named postgres (the whole cluster), by pid."""
     found: dict[int, float] = {}
