@@ -118,6 +118,8 @@ def fire_due(runtime: Runtime) -> int:
     lots seen."""
     now = runtime.now()
     lot_ids = lots_due(runtime, now)
+    if not lot_ids:  # the usual idle pass: one read
+        return 0
     for lot_id in lot_ids:
         fire_lot(runtime, lot_id, follow_ups=False)
     for lot_id in lots_due(runtime, now):
