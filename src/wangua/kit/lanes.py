@@ -40,7 +40,7 @@ class Lane:
         return await to_thread.run_sync(partial(func, *args, **kwargs), limiter=limiter)
 
 
-TIMERS = Lane(2)  # the scheduler loop and the clock it reads
+TIMERS = Lane(1)  # the scheduler loop's passes, one at a time
 LIVE = Lane(4)  # the shared tails' reads of the event log
 
 

@@ -20,6 +20,15 @@ log = logging.getLogger(__name__)
 MAX_SLEEP = 1.0
 
 
+def one_pass(runtime: Runtime) -> float:
+    """Fire what is due and say how long to sleep: one worker-thread hand-off a pass."""
+    fire_due(runtime)
+    due = next_due(runtime)
+    if due is None:
+        return MAX_SLEEP
+    return min(MAX_SLEEP, max(0.0, (due - runtime.now()).total_seconds()))
+
+
 class SchedulerLoop:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
@@ -45,15 +54,10 @@ class SchedulerLoop:
         while True:
             self._wake.clear()
             try:
-                await TIMERS.run(fire_due, self.runtime)
-                due = await TIMERS.run(next_due, self.runtime)
-                now = await TIMERS.run(self.runtime.now)
+                delay = await TIMERS.run(one_pass, self.runtime)
             except Exception:
                 log.exception("scheduler pass failed; retrying")
-                due, now = None, None
-            delay = MAX_SLEEP
-            if due is not None and now is not None:
-                delay = min(MAX_SLEEP, max(0.0, (due - now).total_seconds()))
+                delay = MAX_SLEEP
             if delay > 0:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), delay)
