@@ -363,10 +363,15 @@ def measure(plan: Any, log: Any = print, *, pages: bool = True) -> dict[str, Any
             async def _pages(
                 port: int, lot_id: int, clients: list[httpx.AsyncClient], quote: Any, pid: int
             ) -> list[Level]:
-                """The browser's path: HTML fragments rendered per connection. The
-                received_at of each event comes from one API watcher beside them."""
+                """The browser's path: the lot page, then its board stream of HTML fragments
+                from the page's last event on, as htmx connects. The received_at of each
+                event comes from one API watcher beside them."""
                 out = []
-                for count in (100,):  # 1,000 took the server past the window (see the analysis)
+                for count in (100, 1000, 5000):
+                    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as anon:
+                        page = (await anon.get(f"/lots/{lot_id}")).text
+                    found = re.search(rf'sse-connect="(/lots/{lot_id}/live\?after=\d+)"', page)
+                    assert found, "the lot page names its board stream"
                     reference = Run()
                     api_watchers, api_transports = await _connect(
                         port, f"/api/v1/lots/{lot_id}/events", "", 1, reference
@@ -374,7 +379,7 @@ def measure(plan: Any, log: Any = print, *, pages: bool = True) -> dict[str, Any
                     level = await _level(
                         f"wangua /lots/{{id}}/live (HTML), {count:,} watchers",
                         port=port,
-                        path=f"/lots/{lot_id}/live",
+                        path=found.group(1),
                         headers="",
                         count=count,
                         publish=quote,

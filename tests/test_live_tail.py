@@ -5,14 +5,18 @@ watcher; a watcher resuming from further back still gets everything."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Hashable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import httpx
 import pytest
 
 from tests.harness import Stack, running_stack
-from wangua.live import tail
+from wangua.live import api, tail
+from wangua.live.tail import Frames
+from wangua.runtime import Runtime
 
 WATCHERS = 12
 QUOTES = 6
@@ -53,13 +57,13 @@ def test_many_watchers_share_one_read_per_publish(
     primary.advance_to(lot["listing_start"])
     start = primary.lot(lot["id"])
     reads: list[int] = []
-    original = tail._read
+    original = api.read_frames
 
-    def counting(rt: object, lot_id: int, since: int) -> object:
+    def counting(rt: Runtime, lot_id: int, view: Hashable, since: int, limit: int) -> Frames:
         reads.append(since)
-        return original(rt, lot_id, since)  # type: ignore[arg-type]
+        return original(rt, lot_id, view, since, limit)
 
-    monkeypatch.setattr(tail, "_read", counting)
+    monkeypatch.setattr(api, "EVENTS", replace(api.EVENTS, read=counting))
     seen: list[list[int]] = [[] for _ in range(WATCHERS + 1)]
     last_event = _last_event(primary, lot["id"])
     threads = [
@@ -103,14 +107,10 @@ def _last_event(stack: Stack, lot_id: int) -> int:
 
 
 def _wait_for_streams(stack: Stack, count: int) -> None:
-    import time
-
-    from wangua.live.api import tails
-
     deadline = time.monotonic() + 20
-    shared = tails(stack.runtime)
+    shared = tail.tails(stack.runtime, api.EVENTS)
     while time.monotonic() < deadline:
-        if sum(t.users for t in shared._tails.values()) >= count:
+        if shared.watchers >= count:
             return
         time.sleep(0.05)
     raise AssertionError("the watchers did not connect")
@@ -121,9 +121,7 @@ def test_an_idle_lot_keeps_its_watchers_alive(
 ) -> None:
     """With nothing published, the lot's heartbeat (one timer per lot, not per stream)
     makes every stream send a keep-alive comment, so proxies keep the connection."""
-    from wangua.live import api
-
-    monkeypatch.setattr(api, "HEARTBEAT_SECONDS", 0.2)
+    monkeypatch.setattr(api, "EVENTS", replace(api.EVENTS, heartbeat=0.2))
     staff = primary.account("staff", "xianning-city")
     lot = primary.published_lot(staff)
     kept: list[int] = []
@@ -147,3 +145,82 @@ def test_an_idle_lot_keeps_its_watchers_alive(
     for t in threads:
         t.join(15)
     assert sorted(kept) == [0, 1, 2]
+
+
+def _watch_board(client: httpx.Client, lot_id: int, after: int, want: int, out: list[str]) -> None:
+    """The HTML board stream: collects each quote row until `want` arrived."""
+    headers = {"Last-Event-ID": str(after)}
+    with client.stream("GET", f"/lots/{lot_id}/live", headers=headers, timeout=30) as response:
+        name, data = "", []
+        for line in response.iter_lines():
+            if line.startswith("event: "):
+                name, data = line[7:], []
+            elif line.startswith("data: "):
+                data.append(line[6:])
+            elif line == "" and name == "quote":
+                out.append("\n".join(data))
+                name = ""
+                if len(out) == want:
+                    return
+
+
+def test_r19c_board_watchers_share_one_rendering_per_language_and_bidder(
+    primary: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The browser's board (HTML fragments) is rendered once per publish for all who read
+    the same language and are not bidders of the lot; a bidder's own rows are marked in
+    that bidder's stream only, and an English reader gets English."""
+    from tests.pages.support import browser, signed_in, text_of
+    from wangua.pages import board
+
+    staff = primary.account("staff", "xianning-city")
+    lot = primary.published_lot(staff)
+    first, second = primary.bidder(), primary.bidder()
+    primary.qualified(first, lot)
+    primary.qualified(second, lot)
+    primary.advance_to(lot["listing_start"])
+    start = primary.lot(lot["id"])
+    reads: list[Hashable] = []
+    original = board.read_frames
+
+    def counting(rt: Runtime, lot_id: int, view: Hashable, since: int, limit: int) -> Frames:
+        reads.append(view)
+        return original(rt, lot_id, view, since, limit)
+
+    monkeypatch.setattr(board, "BOARD", replace(board.BOARD, read=counting))
+    english = browser(primary)
+    english.cookies.set("lang", "en")
+    clients = [browser(primary) for _ in range(WATCHERS)] + [english, signed_in(primary, first)]
+    rows: list[list[str]] = [[] for _ in clients]
+    last_event = _last_event(primary, lot["id"])
+    threads = [
+        threading.Thread(
+            target=_watch_board, args=(c, lot["id"], last_event, QUOTES, rows[i]), daemon=True
+        )
+        for i, c in enumerate(clients)
+    ]
+    for t in threads:
+        t.start()
+    shared = tail.tails(primary.runtime, board.BOARD)
+    deadline = time.monotonic() + 20
+    while shared.watchers < len(clients) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    amount = int(start["start_price"].split(".")[0])
+    increment = int(start["increment"].split(".")[0])
+    for i in range(QUOTES):
+        response = primary.quote(
+            first if i % 2 == 0 else second, lot, f"{amount + i * increment}.00"
+        )
+        assert response.status_code == 201, response.text
+    for t in threads:
+        t.join(30)
+        assert not t.is_alive()
+    public, own = rows[0], rows[-1]
+    assert len(public) == QUOTES and all(r == public for r in rows[:WATCHERS])
+    assert not any('class="mine"' in row for row in public)
+    assert [('class="mine"' in row) for row in own] == [i % 2 == 0 for i in range(QUOTES)]
+    assert "挂牌报价" in text_of(public[0])
+    assert "Listing quote" in text_of(rows[WATCHERS][0])
+    # one read per publish (plus the first) for each of the three views, never per watcher
+    assert len(set(reads)) == 3
+    assert len(reads) <= 3 * 2 * (QUOTES + 1) < WATCHERS * QUOTES

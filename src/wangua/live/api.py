@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import json
-import weakref
-from collections.abc import AsyncIterator
+from collections.abc import Hashable
 
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 
 from wangua.kit.problems import Problem
 from wangua.kit.times import rfc3339
+from wangua.live.events import events_after
 from wangua.live.models import LotEvent
-from wangua.live.tail import Tails
+from wangua.live.tail import Feed, Frames, tails
 from wangua.runtime import Runtime
 from wangua.web import ObjectId, RuntimeDep
 
@@ -26,37 +26,12 @@ def frame(event: LotEvent) -> str:
     return f"id: {event.seq}\nevent: {event.name}\ndata: {body}\n\n"
 
 
-_tails: weakref.WeakKeyDictionary[Runtime, Tails] = weakref.WeakKeyDictionary()
+def read_frames(rt: Runtime, lot_id: int, view: Hashable, after: int, limit: int) -> Frames:
+    with rt.read() as session:
+        return [(e.seq, frame(e)) for e in events_after(session, lot_id, after, limit)]
 
 
-def tails(rt: Runtime) -> Tails:
-    """The process's shared tails of the watched lots (live/tail.py)."""
-    found = _tails.get(rt)
-    if found is None:
-        found = _tails[rt] = Tails(rt, frame, HEARTBEAT_SECONDS)
-    return found
-
-
-async def stream(rt: Runtime, lot_id: ObjectId, after: int) -> AsyncIterator[str]:
-    shared = tails(rt)
-    tail = shared.open(lot_id, after)
-    try:
-        yield "retry: 2000\n\n"
-        # No polling for a disconnect: the response's own listener cancels this generator
-        # when the client leaves (or, on servers of ASGI spec 2.4, the next send fails).
-        woken = False
-        while True:
-            changed = tail.changed  # before looking: a pulse after the look still wakes us
-            frames = await shared.frames_after(tail, lot_id, after)
-            if frames:
-                after = frames[-1][0]
-                yield "".join(text for _, text in frames)
-            elif woken:  # the lot's heartbeat
-                yield ": keep-alive\n\n"
-            await changed.wait()
-            woken = True
-    finally:
-        shared.close(lot_id)
+EVENTS = Feed(read_frames, HEARTBEAT_SECONDS)
 
 
 @router.get("/lots/{lot_id}/events")
@@ -67,9 +42,9 @@ async def lot_events(lot_id: ObjectId, request: Request, rt: RuntimeDep) -> Stre
     if not last.isdigit():
         raise Problem(422, "INVALID_EVENT_ID", "Last-Event-ID 不正确")
 
-    await tails(rt).require_lot(lot_id)
+    await tails(rt, EVENTS).require_lot(lot_id)
     return StreamingResponse(
-        stream(rt, lot_id, int(last)),
+        tails(rt, EVENTS).stream(lot_id, int(last), first="retry: 2000\n\n"),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )

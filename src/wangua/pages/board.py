@@ -9,9 +9,9 @@ The `id:` is the lot's event sequence, so the browser resumes without gaps.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Hashable
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
@@ -19,17 +19,21 @@ from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
 from wangua.applications.models import Application
+from wangua.kit.lanes import LIVE
 from wangua.kit.problems import Problem, not_found
 from wangua.live.events import events_after
+from wangua.live.models import LotEvent
+from wangua.live.tail import Feed, Frames, tails
 from wangua.lots.models import Lot
 from wangua.pages.public import board_context
-from wangua.pages.rendering import fragment
+from wangua.pages.rendering import fragment, fragment_in, locale_of
 from wangua.pages.session import Viewer
 from wangua.runtime import Runtime
 from wangua.web import ObjectId, RuntimeDep
 
 router = APIRouter(include_in_schema=False)
 TICK_SECONDS = 5.0
+BoardView = tuple[str, tuple[str, ...]]  # the locale, and the viewer's own bidder numbers
 
 
 def sse(name: str, html: str, event_id: int | None = None) -> str:
@@ -39,105 +43,88 @@ def sse(name: str, html: str, event_id: int | None = None) -> str:
     return "\n".join(lines) + "\n\n"
 
 
-def _mine(rt: Runtime, lot_id: int, viewer: Any) -> list[str]:
+def _mine(rt: Runtime, lot_id: int, viewer: Any) -> tuple[str, ...]:
     if viewer is None or viewer.user_id is None:
-        return []
+        return ()
     with rt.read() as session:
         number = session.scalar(
             select(Application.bidder_number).where(
                 Application.lot_id == lot_id, Application.user_id == viewer.user_id
             )
         )
-    return [number] if number else []
+    return (number,) if number else ()
 
 
-def _batch(
-    request: Request, rt: Runtime, lot_id: int, after: int, mine: list[str]
-) -> tuple[int, str]:
-    """Frames for the events after `after`, and the last sequence sent."""
+def _event_frame(locale: str, event: LotEvent, mine: tuple[str, ...]) -> str:
+    if event.name == "quote":
+        context = {"quote": event.data, "mine": mine}
+        return sse("quote", fragment_in(locale, "partials/quote_row.html", context), event.seq)
+    if event.name == "warning":
+        return sse("warning", fragment_in(locale, "partials/warning.html", event.data), event.seq)
+    return sse("phase", "", event.seq)
+
+
+def read_frames(rt: Runtime, lot_id: int, view: Hashable, after: int, limit: int) -> Frames:
+    """One frame per event after `after` in the view's locale, marking the view's own
+    bidder numbers; the last also carries the board as it stands and the server's time."""
+    locale, mine = cast(BoardView, view)
     with rt.read() as session:
-        events = events_after(session, lot_id, after)
+        events = events_after(session, lot_id, after, limit)
         if not events:
-            return after, ""
-        frames = []
-        for event in events:
-            if event.name == "quote":
-                frames.append(
-                    sse(
-                        "quote",
-                        fragment(
-                            request, "partials/quote_row.html", {"quote": event.data, "mine": mine}
-                        ),
-                        event.seq,
-                    )
-                )
-            elif event.name == "warning":
-                frames.append(
-                    sse(
-                        "warning", fragment(request, "partials/warning.html", event.data), event.seq
-                    )
-                )
-            else:
-                frames.append(sse("phase", "", event.seq))
-        if events[-1].name != "warning":
-            frames.append(sse("warning", ""))  # a bid restarted the countdown, or it ended
+            return []
+        frames = [(event.seq, _event_frame(locale, event, mine)) for event in events]
         lot = session.get(Lot, lot_id)
         assert lot is not None
-        frames.append(
-            sse("board", fragment(request, "partials/board.html", board_context(session, lot)))
+        closing = [] if events[-1].name == "warning" else [sse("warning", "")]
+        closing.append(
+            sse("board", fragment_in(locale, "partials/board.html", board_context(session, lot)))
         )
-        frames.append(_tick(request, rt.clock.now(session)))
-    return events[-1].seq, "".join(frames)
+        closing.append(_tick(locale, rt.clock.now(session)))
+    seq, text = frames[-1]
+    frames[-1] = (seq, text + "".join(closing))
+    return frames
 
 
-def _tick(request: Request, now: datetime) -> str:
-    return sse("tick", fragment(request, "partials/tick.html", {"server_now": now}))
+def _tick(locale: str, now: datetime) -> str:
+    return sse("tick", fragment_in(locale, "partials/tick.html", {"server_now": now}))
 
 
-def _current_tick(request: Request, rt: Runtime) -> str:
+def current_tick(rt: Runtime, locale: str) -> str:
     with rt.read() as session:
-        return _tick(request, rt.clock.now(session))
+        return _tick(locale, rt.clock.now(session))
 
 
-async def _stream(
-    request: Request, rt: Runtime, lot_id: int, after: int, mine: list[str]
-) -> AsyncIterator[str]:
-    yield "retry: 2000\n\n"
-    yield await run_in_threadpool(_current_tick, request, rt)
-    while True:  # the response cancels this generator when the client leaves
-        waiter = rt.broadcaster.waiter(lot_id)
-        after, frames = await run_in_threadpool(_batch, request, rt, lot_id, after, mine)
-        if frames:
-            yield frames
-            continue
-        try:
-            async with asyncio.timeout(TICK_SECONDS):
-                await waiter.wait()
-        except TimeoutError:
-            yield await run_in_threadpool(_current_tick, request, rt)
+def _idle_tick(rt: Runtime, view: Hashable) -> str:
+    return current_tick(rt, cast(BoardView, view)[0])
+
+
+BOARD = Feed(read_frames, TICK_SECONDS, keep_alive=_idle_tick)
 
 
 @router.get("/lots/{lot_id}/live")
 async def live_board(
     lot_id: ObjectId, request: Request, rt: RuntimeDep, viewer: Viewer, after: int = 0
 ) -> StreamingResponse:
-    """The lot's board as it changes; `Last-Event-ID` (or `after`) resumes without gaps."""
+    """The lot's board as it changes; `Last-Event-ID` (or `after`) resumes without gaps.
+    Watchers reading the same language, who are not bidders of the lot, share one
+    rendering per event (live/tail.py); a bidder's own rows are marked in theirs."""
     last = request.headers.get("last-event-id")
     if last is not None:
         if not last.isdigit():
             raise Problem(422, "INVALID_EVENT_ID", "Last-Event-ID 不正确")
         after = int(last)
 
-    def visible() -> list[str]:
+    def visible() -> tuple[str, ...]:
         with rt.read() as session:
             lot = session.get(Lot, lot_id)
             if lot is None or lot.status == "draft":
                 raise not_found("地块")
         return _mine(rt, lot_id, viewer)
 
-    mine = await run_in_threadpool(visible)
+    view = (locale_of(request), await run_in_threadpool(visible))
+    first = "retry: 2000\n\n" + await LIVE.run(_idle_tick, rt, view)
     return StreamingResponse(
-        _stream(request, rt, lot_id, max(after, 0), mine),
+        tails(rt, BOARD).stream(lot_id, max(after, 0), view, first),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
     )
@@ -181,14 +168,14 @@ def _wall_batch(request: Request, rt: Runtime, positions: dict[int, int]) -> str
             return ""
         now = rt.clock.now(session)
     position = ",".join(f"{lot}:{seq}" for lot, seq in positions.items())
-    return "".join(frames) + f"id: {position}\n" + _tick(request, now)
+    return "".join(frames) + f"id: {position}\n" + _tick(locale_of(request), now)
 
 
 async def _wall_stream(
     request: Request, rt: Runtime, positions: dict[int, int]
 ) -> AsyncIterator[str]:
     yield "retry: 2000\n\n"
-    yield await run_in_threadpool(_current_tick, request, rt)
+    yield await run_in_threadpool(current_tick, rt, locale_of(request))
     while True:  # the response cancels this generator when the client leaves
         waits = [asyncio.ensure_future(rt.broadcaster.waiter(lot).wait()) for lot in positions]
         frames = await run_in_threadpool(_wall_batch, request, rt, positions)
@@ -203,7 +190,7 @@ async def _wall_stream(
         for wait in pending:
             wait.cancel()
         if not done:
-            yield await run_in_threadpool(_current_tick, request, rt)
+            yield await run_in_threadpool(current_tick, rt, locale_of(request))
 
 
 @router.get("/live")

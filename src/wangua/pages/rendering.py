@@ -146,6 +146,11 @@ def render(
 
 def fragment(request: Request, template: str, context: dict[str, Any] | None = None) -> str:
     """A template rendered to a string, for Server-Sent Events."""
-    locale = locale_of(request)
-    values = {"request": request, "locale": locale, "_": translator(locale), **(context or {})}
+    return fragment_in(locale_of(request), template, {"request": request, **(context or {})})
+
+
+def fragment_in(locale: str, template: str, context: dict[str, Any] | None = None) -> str:
+    """A fragment that depends on nobody's request, only the locale: rendered once for
+    every watcher who reads that language (pages/board.py)."""
+    values = {"locale": locale, "_": translator(locale), **(context or {})}
     return ENVIRONMENT.get_template(template).render(values)
