@@ -4,6 +4,7 @@ the scheduler, so an announcement never waits behind other lots' bookkeeping."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -15,6 +16,7 @@ from tests.harness import Account, Stack
 from wangua.deposits.models import Refund
 from wangua.kit.clock import ClockState
 from wangua.lots.models import Lot
+from wangua.lots.repository import lock_lot
 from wangua.publishing.models import Publication
 from wangua.scheduler import service as scheduler
 from wangua.scheduler.models import Timer
@@ -112,3 +114,22 @@ def test_r25c_a_bid_that_closes_the_lot_leaves_the_settlement_to_the_scheduler(
             .where(Timer.lot_id == lot["id"], Timer.fired_at.is_(None))
         )
     assert pending == 0
+
+
+def test_r25c_a_bid_to_a_decided_lot_is_refused_without_waiting_for_its_lock(
+    stack: Stack, staff: Account
+) -> None:
+    """Once a lot is decided, the burst of late bids is answered NOT_OPEN from the
+    committed lot, without queueing for the lock its settlement may still hold."""
+    (lot,), bidder = _timed_lots(stack, staff, 1)
+    stack.advance_to(deadline(stack, lot) + timedelta(seconds=1))
+    assert result(stack, lot)["outcome"] == "sold"
+    whole = int(stack.lot(lot["id"])["current_price"].split(".")[0]) + 1_000_000
+    with stack.runtime.work() as work:
+        lock_lot(work, lot["id"])
+        late = bidder.http.post(
+            f"/api/v1/lots/{lot['id']}/quotes",
+            json={"amount": f"{whole}.00", "request_id": str(uuid.uuid4())},
+            timeout=5,
+        )
+    assert late.status_code == 409 and late.json()["code"] == "NOT_OPEN", late.text

@@ -1,12 +1,15 @@
-"""Refusing a stale quote before the lot lock (R-19b), so refusals never queue for it.
+"""Refusing a stale quote before the lot lock (R-19b, R-25c), so refusals never queue for it.
 
 While a quoting phase is open a lot's highest price only rises. So when the pure rules,
 given the lot as last committed and the time read after it, refuse a quote as
 `INCREMENT_TOO_SMALL`, every check that takes precedence (qualification, open window,
 participation, leader, cap) has passed on that same state, and the locked check at that
-moment would refuse it with the same code. Only that refusal is answered here; any other
-answer, a repeated `request_id` included, is left to `service.place_quote`, which takes
-the lock and decides every acceptance.
+moment would refuse it with the same code. Likewise a lot that has ended (decided, voided,
+terminated) never opens again: a qualified bidder's quote to it is `NOT_OPEN` under the
+lock as here, which is what the burst of bids at a deadline gets once the lot is decided.
+Only these refusals are answered here; any other answer, a repeated `request_id`
+included, is left to `service.place_quote`, which takes the lock and decides every
+acceptance.
 """
 
 from __future__ import annotations
@@ -31,13 +34,16 @@ def refuse_stale(
     request_id: str | None,
 ) -> None:
     """Raise the `INCREMENT_TOO_SMALL` problem if the committed lot already refuses the
-    quote for its amount alone; otherwise return and let the locked path judge it."""
+    quote for its amount alone, or `NOT_OPEN` if it has ended; otherwise return and let
+    the locked path judge it."""
     seen = quoting(session, lot_id, actor.user_id, request_id, due_by=None)
     if seen is None or seen.earlier_quote_id is not None:
         return
     now = clock.now(session)  # after the read: the window was open all along until now
     refused = rules.refusal(seen.standing, seen.bidder, amount_fen, now)
-    if refused is rules.Refusal.INCREMENT_TOO_SMALL:
+    if refused is rules.Refusal.INCREMENT_TOO_SMALL or (
+        refused is rules.Refusal.NOT_OPEN and seen.ended
+    ):
         raise refusal_problem(refused, amount_fen, seen.standing)
 
 

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from wangua.applications.models import Application
 from wangua.bidding import rules
 from wangua.bidding.models import InquiryAnswer, Quote
-from wangua.lots.models import Lot
+from wangua.lots.models import ENDED, Lot
 from wangua.scheduler.models import Timer
 
 _EARLIER = (
@@ -74,6 +74,7 @@ class Quoting:
     bidder_number: str | None
     earlier_quote_id: int | None  # the caller's quote with this request_id
     timers_due: bool  # a timer of the lot is due by `due_by` and has not fired
+    ended: bool  # the lot is decided, voided or terminated: it takes no quote again
 
 
 def quoting(
@@ -115,4 +116,5 @@ def quoting(
         bidder_number=row.bidder_number,
         earlier_quote_id=row.earlier,
         timers_due=bool(row.due),
+        ended=row.status in ENDED,
     )

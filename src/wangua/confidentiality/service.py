@@ -23,11 +23,10 @@ from wangua.kit.money import format_fen
 from wangua.kit.paging import invalid_cursor
 from wangua.kit.problems import Problem, forbidden, not_found
 from wangua.kit.times import rfc3339, wall_now
-from wangua.lots.models import Lot
+from wangua.lots.models import ENDED, Lot
 from wangua.lots.repository import get_lot
 from wangua.runtime import Work
 
-DECIDED = ("sold", "unsold", "voided", "terminated")
 ACCESS_PERIOD = timedelta(hours=4)
 AccessStatus = Literal["pending", "approved"]
 
@@ -94,7 +93,7 @@ def bidders(work: Work, lot_id: int) -> list[dict[str, Any]]:
     lot = get_lot(work.session, lot_id)
     if work.actor.grantor != lot.grantor:
         raise forbidden("只能查看本出让人的地块")
-    decided = lot.status in DECIDED
+    decided = lot.status in ENDED
     if not decided and not _break_glass_open(work, lot):
         raise Problem(
             403,

@@ -22,12 +22,11 @@ from wangua.deposits.calendar import ASSUMED_WARNING, shanghai_date, working_day
 from wangua.deposits.models import Guarantee, Payment, Refund
 from wangua.kit.money import format_fen
 from wangua.kit.times import rfc3339
-from wangua.lots.models import Lot
+from wangua.lots.models import ENDED, Lot
 from wangua.runtime import Work
 
 REFUND_WORKING_DAYS = 5
 """R-30b: refunds are due within 5 working days after the lot ends."""
-ENDED = ("sold", "unsold", "terminated", "voided")
 
 
 def payer_verified(payment: Payment) -> bool:

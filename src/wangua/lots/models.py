@@ -31,6 +31,9 @@ class Grantor(Base):
     name: Mapped[str] = mapped_column(String(100))
 
 
+ENDED = ("sold", "unsold", "terminated", "voided")  # a lot never leaves these
+
+
 class Lot(Base):
     __tablename__ = "lots"
 

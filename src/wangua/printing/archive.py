@@ -33,6 +33,7 @@ from wangua.kit.money import format_fen
 from wangua.kit.problems import Problem, forbidden
 from wangua.kit.times import rfc3339
 from wangua.live.models import LotEvent
+from wangua.lots.models import ENDED
 from wangua.lots.repository import get_lot
 from wangua.lots.service import public_view
 from wangua.printing import documents, sections
@@ -40,7 +41,6 @@ from wangua.printing.statements import applicant_name, rule_text
 from wangua.runtime import Actor
 
 FORMAT = "wangua-lot-archive/1"
-ENDED = ("sold", "unsold", "terminated", "voided")
 
 
 def build(session: Session, actor: Actor, lot_id: int) -> dict[str, Any]:

@@ -26,7 +26,7 @@ from wangua.audit.service import digest, lot_stream, record
 from wangua.bidding.models import Result
 from wangua.kit.problems import Problem, forbidden, not_found
 from wangua.kit.times import rfc3339
-from wangua.lots.models import Lot
+from wangua.lots.models import ENDED, Lot
 from wangua.lots.repository import get_lot, lock_lot
 from wangua.printing import statements
 from wangua.printing.models import IssuedDocument
@@ -38,7 +38,6 @@ TITLES = {
     "qualification": "竞买资格确认书",
     "result_announcement": "出让结果公告",
 }
-ENDED = ("sold", "unsold", "terminated", "voided")
 VERIFY_PATH = "/api/v1/documents/verify/"
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 """Crockford's base 32: no I, L, O or U to misread on paper. 16 characters, 80 bits."""
