@@ -147,6 +147,8 @@ def has_sealed_reserve(work: Work, lot: Lot) -> bool:
 
 def open_reserve(work: Work, lot: Lot) -> int | None:
     """The decision opens the reserve (R-11); None when the lot has none."""
+    if not lot.has_reserve:  # only such a lot can have had one imported
+        return None
     row = work.session.get(SealedReserveRow, lot.id)
     if row is None:
         return None

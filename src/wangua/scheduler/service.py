@@ -60,13 +60,14 @@ def cancel(work: Work, lot_id: int, *kinds: str) -> None:
     work.timers_changed = True
 
 
-def catch_up(work: Work, lot: Lot, *, follow_ups: bool = True) -> None:
+def catch_up(work: Work, lot: Lot, *, follow_ups: bool = True, savepoint: bool = True) -> None:
     """Fire the locked lot's due timers in due order, each at its own due time (without
     follow-ups when `follow_ups` is false).
 
     What fired stays fired even if the request that caught up is then refused (a bid
     after the deadline still closes the lot): a savepoint follows the catch-up, and
-    `Runtime.work` rolls a refusal back to it and commits the rest."""
+    `Runtime.work` rolls a refusal back to it and commits the rest. The scheduler, which
+    refuses nothing afterwards, needs no savepoint."""
     now = work.now()
     fired = False
     while True:
@@ -82,7 +83,7 @@ def catch_up(work: Work, lot: Lot, *, follow_ups: bool = True) -> None:
         timer.fired_at = now
         _handlers[timer.kind](work, lot, timer.due_at)
         fired = True
-    if fired:
+    if fired and savepoint:
         work.session.flush()
         work.after_catch_up = work.session.begin_nested()
 
@@ -108,7 +109,7 @@ def fire_lot(runtime: Runtime, lot_id: int, *, follow_ups: bool = True) -> None:
     with runtime.work(SYSTEM) as work:
         lot = try_lock_lot(work, lot_id)
         if lot is not None:
-            catch_up(work, lot, follow_ups=follow_ups)
+            catch_up(work, lot, follow_ups=follow_ups, savepoint=False)
 
 
 def fire_due(runtime: Runtime) -> int:
