@@ -30,7 +30,7 @@ import uvicorn
 from wangua.app import create_app
 from wangua.config import Settings
 from wangua.identity.certificates import init_ca, issue_certificate, sign_message
-from wangua.identity.service import create_user
+from wangua.identity.service import create_user, hashed_password
 from wangua.runtime import Runtime
 from wangua.serving import migrate
 
@@ -402,11 +402,12 @@ def running_stack(backend: str, base: Path) -> Iterator[Stack]:
     runtime = Runtime(settings)
     pair = issue_certificate(ca_dir, common_name="admin", out_prefix=base / "admin")
     admin_key, admin_cert = pair.key_path, pair.cert_path
+    admin_password = hashed_password("admin password")
     with runtime.work() as work:
         create_user(
             work,
             username="admin",
-            password="admin password",
+            password_hash=admin_password,
             roles=["admin"],
             certificate_pem=admin_cert.read_text(),
             anchors=runtime.trust_anchors,

@@ -131,7 +131,7 @@ def user_add(
     """Create an account bound to its certificate; staff, grantor officers and finance
     belong to a grantor (default xianning-city). While a listing runs, a supervisor
     co-signs with their certificate and key."""
-    from wangua.identity.service import create_user
+    from wangua.identity.service import create_user, hashed_password
     from wangua.kit.problems import Problem
     from wangua.oversight.cosignature import cosigner_by_certificate, record_cosignature
     from wangua.runtime import Runtime
@@ -145,6 +145,7 @@ def user_add(
             "no trust anchors: set WANGUA_TRUST_ANCHORS to the CA certificate file(s)"
         )
     try:
+        password_hash = hashed_password(password)
         with runtime.work() as work:
             supervisor = cosigner_by_certificate(
                 work.session,
@@ -156,7 +157,7 @@ def user_add(
             account = create_user(
                 work,
                 username=username,
-                password=password,
+                password_hash=password_hash,
                 roles=list(roles),
                 certificate_pem=Path(cert_file).read_text(),
                 anchors=runtime.trust_anchors,

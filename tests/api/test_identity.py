@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import uuid
 
+import pytest
+from sqlalchemy import select
+
+from tests.api.bidding_support import listing_lot
 from tests.harness import Account, Stack
+from wangua.identity import service
 from wangua.identity.certificates import init_ca, issue_certificate, sign_message
+from wangua.identity.models import User
 
 
 def _login(stack: Stack, account: Account, **changes: str) -> tuple[int, dict[str, object]]:
@@ -108,3 +114,42 @@ def test_r03_staff_belong_to_a_grantor(stack: Stack) -> None:
     assert staff.http.get("/api/v1/me").json()["grantor"] == "xianning-city"
     county = stack.account("finance", "tongshan")
     assert county.http.get("/api/v1/me").json()["grantor"] == "tongshan"
+
+
+def test_r12a_a_weak_password_is_refused_and_creates_nobody(stack: Stack) -> None:
+    key, cert = stack.issue("短密码公司")
+    username = f"weak-{uuid.uuid4().hex[:8]}"
+    body = {
+        "username": username,
+        "password": "short",
+        **stack.proof(key, cert),
+        "party": {
+            "kind": "legal",
+            "name": "短密码公司",
+            "id_type": "统一社会信用代码",
+            "id_no": "91000000000000001X",
+        },
+    }
+    response = stack.anonymous().post("/api/v1/register", json=body)
+    assert response.status_code == 422 and response.json()["code"] == "WEAK_PASSWORD"
+    with stack.runtime.read() as session:
+        assert session.scalar(select(User.id).where(User.username == username)) is None
+
+
+def test_r12a_hashing_a_new_account_s_password_holds_up_no_bid(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The password is hashed (tens of milliseconds) before the account's write
+    transaction opens: a bid placed meanwhile is accepted at once (on SQLite an open
+    write transaction would hold the whole database)."""
+    lot, (bidder,), _ = listing_lot(stack, stack.account("staff", "xianning-city"), 1)
+    answers: list[int] = []
+    real = service.hash_password
+
+    def hash_while_bidding(password: str) -> str:
+        answers.append(stack.quote(bidder, lot, lot["start_price"]).status_code)
+        return real(password)
+
+    monkeypatch.setattr(service, "hash_password", hash_while_bidding)
+    stack.bidder()
+    assert answers == [201]

@@ -40,7 +40,14 @@ from wangua.demo.texts import accounts_readme
 from wangua.deposits.api import BANK
 from wangua.deposits.service import Credit, receive
 from wangua.identity.certificates import init_ca, issue_certificate, sign_message
-from wangua.identity.service import Proof, actor_of, create_user, issue_nonce, verify_proof
+from wangua.identity.service import (
+    Proof,
+    actor_of,
+    create_user,
+    hashed_password,
+    issue_nonce,
+    verify_proof,
+)
 from wangua.kit.problems import Problem
 from wangua.kit.times import SHANGHAI, as_utc
 from wangua.lots.models import Lot
@@ -168,11 +175,12 @@ class _Seeder:
     def _official(self, username: str, role: str, title: str, grantor: str | None) -> DemoAccount:
         key, cert = self._issue(username, title)
         creator = self.actors.get("admin", SYSTEM)
+        password_hash = hashed_password(DEMO_PASSWORD)
         with self.runtime.work(creator) as work:
             user = create_user(
                 work,
                 username=username,
-                password=DEMO_PASSWORD,
+                password_hash=password_hash,
                 roles=[role],
                 certificate_pem=cert.read_text(),
                 anchors=self.runtime.trust_anchors,
@@ -187,12 +195,13 @@ class _Seeder:
         with self.runtime.work(SYSTEM) as work:
             nonce = issue_nonce(work).nonce
         proof = Proof(cert.read_text(), nonce, sign_message(key.read_bytes(), nonce))
+        password_hash = hashed_password(DEMO_PASSWORD)
         with self.runtime.work(SYSTEM) as work:
             verify_proof(work, proof, self.runtime.trust)
             user = create_user(
                 work,
                 username=company.username,
-                password=DEMO_PASSWORD,
+                password_hash=password_hash,
                 roles=["bidder"],
                 certificate_pem=proof.certificate_pem,
                 anchors=self.runtime.trust_anchors,

@@ -131,12 +131,13 @@ def create_user(
     roles = body.roles or ([body.role] if body.role else [])
     if not roles:
         raise Problem(422, "UNKNOWN_ROLE", "缺少角色")
+    password_hash = service.hashed_password(body.password)
     with rt.work(actor) as work:
         record_cosignature(work, cosigner(work.session, actor, x_cosigner_token), "user.create")
         user = service.create_user(
             work,
             username=body.username,
-            password=body.password,
+            password_hash=password_hash,
             roles=roles,
             certificate_pem=body.certificate,
             anchors=rt.trust_anchors,

@@ -236,11 +236,21 @@ def _actor(
     )
 
 
+def hashed_password(password: str) -> str:
+    """R-12a: the argon2id hash of an acceptable password (422 WEAK_PASSWORD otherwise).
+    Callers hash before their write transaction opens: hashing takes tens of
+    milliseconds, and a transaction holding a lock (on SQLite, the database's) meanwhile
+    would hold up every bid."""
+    if len(password) < 8:
+        raise Problem(422, "WEAK_PASSWORD", "密码过短", "密码至少8位")
+    return hash_password(password)
+
+
 def create_user(
     work: Work,
     *,
     username: str,
-    password: str,
+    password_hash: str,
     roles: list[str],
     certificate_pem: str,
     anchors: list[x509.Certificate],
@@ -256,8 +266,6 @@ def create_user(
         grantor = grantor or "xianning-city"
     if grantor is not None and grantor not in GRANTORS:
         raise Problem(422, "UNKNOWN_GRANTOR", "出让人不存在", f"未配置的出让人代码:{grantor}")
-    if len(password) < 8:
-        raise Problem(422, "WEAK_PASSWORD", "密码过短", "密码至少8位")
     try:
         cert = certificates.verify_certificate(certificate_pem, anchors, wall_now())
     except certificates.CertificateRejected as rejected:
@@ -279,7 +287,7 @@ def create_user(
         work.session.flush()
     user = User(
         username=username,
-        password_hash=hash_password(password),
+        password_hash=password_hash,
         roles=roles,
         party_id=party_row.id if party_row else None,
         grantor=grantor,

@@ -48,11 +48,12 @@ def register_bidder(
             refused = False
     if refused:
         raise service.bad_credentials()
+    password_hash = service.hashed_password(password)
     with rt.work(SYSTEM) as work:
         return service.create_user(
             work,
             username=username,
-            password=password,
+            password_hash=password_hash,
             roles=["bidder"],
             certificate_pem=proof.certificate_pem,
             anchors=rt.trust_anchors,

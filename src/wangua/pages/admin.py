@@ -21,7 +21,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from wangua.identity import accounts
 from wangua.identity import repository as identities
-from wangua.identity.service import ROLES, Proof, create_user
+from wangua.identity.service import ROLES, Proof, create_user, hashed_password
 from wangua.kit.problems import Problem
 from wangua.lots.models import GRANTORS
 from wangua.oversight.cosignature import (
@@ -132,12 +132,13 @@ def add_user(
             raise Problem(413, "FILE_TOO_LARGE", "文件过大", "证书文件不超过 64 KB")
         if not chosen:
             raise Problem(422, "UNKNOWN_ROLE", "缺少角色", "请至少选择一个角色")
+        password_hash = hashed_password(password)
         with cosigning.signed_in(rt) as token, rt.work(actor) as work:
             record_cosignature(work, cosigner(work.session, actor, token), "user.create")
             create_user(
                 work,
                 username=username.strip(),
-                password=password,
+                password_hash=password_hash,
                 roles=chosen,
                 certificate_pem=pem,
                 anchors=rt.trust_anchors,
