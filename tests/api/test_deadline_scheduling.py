@@ -133,3 +133,22 @@ def test_r25c_a_bid_to_a_decided_lot_is_refused_without_waiting_for_its_lock(
             timeout=5,
         )
     assert late.status_code == 409 and late.json()["code"] == "NOT_OPEN", late.text
+
+
+def test_r44_a_forfeiture_before_the_scheduler_settles_catches_the_settlement_up(
+    stack: Stack, staff: Account
+) -> None:
+    """The winner's deposit becomes earnest money in the settlement that follows the
+    decision; a forfeiture decided in between settles the lot first, then forfeits."""
+    (lot,), bidder = _timed_lots(stack, staff, 1)
+    _set_clock(stack, deadline(stack, lot) + timedelta(seconds=1))
+    late = stack.quote(bidder, lot, "200000000.00")
+    assert late.json()["code"] == "NOT_OPEN"
+    assert _settled(stack, lot["id"]) == (0, 0), "decided, not yet settled"
+    done = staff.http.post(
+        f"/api/v1/lots/{lot['id']}/forfeiture",
+        json={"cause": "refused_confirmation", "note": "竞得人书面表示拒绝签订成交确认书"},
+    )
+    assert done.status_code == 200, done.text
+    assert done.json()["forfeited"] == stack.lot(lot["id"])["deposit"]
+    assert _settled(stack, lot["id"]) == (1, 2)

@@ -31,6 +31,7 @@ from wangua.lots.models import Lot
 from wangua.lots.repository import lock_lot
 from wangua.results import confirmation
 from wangua.runtime import Work
+from wangua.scheduler.service import catch_up
 
 FORFEIT_CAUSES = {
     "missed_confirmation": "竞得人未在规定期限内办理成交确认手续",
@@ -99,6 +100,7 @@ def forfeit(work: Work, lot_id: int, cause: str, note: str) -> dict[str, Any]:
     if not note.strip():
         raise Problem(422, "REASON_REQUIRED", "须填写决定说明")
     lot = lock_lot(work, lot_id)
+    catch_up(work, lot)  # the settlement that makes the deposit earnest money may be due
     if work.actor.grantor != lot.grantor:
         raise forbidden("只能办理本出让人的地块")
     result = work.session.get(Result, lot.id)
