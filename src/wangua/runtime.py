@@ -90,7 +90,7 @@ class Runtime:
         self.sealing_key = SealingKey(settings.resolved_reserve_key_dir)
         self.publish_targets = parse_targets(settings.publish_targets)
         self.trust = Trust(settings.trust_anchor_paths, settings.resolved_crl_dir)
-        self.login_limiter = SourceLimiter()
+        self.login_limiter = SourceLimiter(self.db)
         self.trusted_proxies = frozenset(
             p.strip() for p in settings.trusted_proxies.split(",") if p.strip()
         )

@@ -5,13 +5,19 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
+import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID
+from sqlalchemy import func, select, update
 
 from tests.harness import Account, Stack
 from tests.identity.certificates_for_tests import signed_by_dev_ca
+from wangua.db import Database
+from wangua.identity.models import LoginAttempt
+from wangua.identity.ratelimit import SourceLimiter
+from wangua.kit.problems import Problem
 from wangua.kit.times import wall_now
 
 
@@ -109,6 +115,39 @@ def test_r34_login_attempts_are_limited_per_source_address(stack: Stack) -> None
     finally:
         settings.login_rate_per_minute = limit
         stack.runtime.login_limiter.clear()
+
+
+def test_r34_every_serving_process_counts_the_same_attempts(stack: Stack) -> None:
+    """Two processes on one database (each its own connection pool) share an address's
+    window: the limit does not multiply by the number of processes. Attempts older than
+    a minute no longer count and are dropped."""
+    address = f"203.0.113.{uuid.uuid4().int % 250}"
+    first = SourceLimiter(Database(stack.runtime.settings.resolved_database_url))
+    second = SourceLimiter(Database(stack.runtime.settings.resolved_database_url))
+    try:
+        first.hit(address, 3)
+        second.hit(address, 3)
+        first.hit(address, 3)
+        with pytest.raises(Problem) as refused:
+            second.hit(address, 3)
+        assert refused.value.code == "RATE_LIMITED" and refused.value.status == 429
+        with first.db.write_session() as session:
+            session.execute(
+                update(LoginAttempt)
+                .where(LoginAttempt.address == address)
+                .values(at=wall_now() - timedelta(seconds=61))
+            )
+        second.hit(address, 3)
+        with first.db.read_session() as session:
+            kept = session.scalar(
+                select(func.count())
+                .select_from(LoginAttempt)
+                .where(LoginAttempt.address == address)
+            )
+        assert kept == 1
+    finally:
+        first.db.dispose()
+        second.db.dispose()
 
 
 def _crl(stack: Stack, serials: list[int]) -> bytes:

@@ -1,21 +1,25 @@
 """Login attempts per source address (R-34): one attacker cannot lock a list of bidders cheaply.
 
-A sliding one-minute window per address, kept in the serving process. Behind a
-reverse proxy the address is taken from X-Forwarded-For only when the direct
-peer is one of WANGUA_TRUSTED_PROXIES.
+A sliding one-minute window per address, counted in the database, so that several
+serving processes behind one proxy count the same attempts (kept in each process, the
+limit would multiply by the number of processes). Behind a reverse proxy the address is
+taken from X-Forwarded-For only when the direct peer is one of WANGUA_TRUSTED_PROXIES.
 """
 
 from __future__ import annotations
 
-import threading
-import time
-from collections import deque
+import zlib
+from datetime import timedelta
 
 from fastapi import Request
+from sqlalchemy import delete, func, select
 
+from wangua.db import Database
+from wangua.identity.models import LoginAttempt
 from wangua.kit.problems import Problem
+from wangua.kit.times import wall_now
 
-WINDOW_SECONDS = 60.0
+WINDOW = timedelta(seconds=60)
 
 
 def client_address(request: Request, trusted_proxies: frozenset[str]) -> str:
@@ -29,29 +33,36 @@ def client_address(request: Request, trusted_proxies: frozenset[str]) -> str:
 
 
 class SourceLimiter:
-    def __init__(self) -> None:
-        self._seen: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
+    def __init__(self, db: Database) -> None:
+        self.db = db
 
     def hit(self, address: str, per_minute: int) -> None:
-        """Count one attempt; refuse with 429 RATE_LIMITED past the limit."""
-        now = time.monotonic()
-        with self._lock:
-            seen = self._seen.setdefault(address, deque())
-            while seen and seen[0] <= now - WINDOW_SECONDS:
-                seen.popleft()
-            if len(seen) >= per_minute:
-                retry = max(1, int(seen[0] + WINDOW_SECONDS - now) + 1)
+        """Count one attempt; refuse with 429 RATE_LIMITED past the limit (the refused
+        attempt is not counted). On PostgreSQL the address's attempts are counted under an
+        advisory lock, so processes counting at once cannot both pass the last place."""
+        address, now = address[:64], wall_now()
+        with self.db.write_session() as session:
+            if self.db.is_postgres:
+                session.execute(select(func.pg_advisory_xact_lock(_lock_key(address))))
+            session.execute(delete(LoginAttempt).where(LoginAttempt.at <= now - WINDOW))
+            recent = session.scalars(
+                select(LoginAttempt.at)
+                .where(LoginAttempt.address == address)
+                .order_by(LoginAttempt.at)
+                .limit(per_minute)
+            ).all()
+            if len(recent) >= per_minute:
+                retry = max(1, int((recent[0] + WINDOW - now).total_seconds()) + 1)
                 raise Problem(
                     429, "RATE_LIMITED", "尝试过于频繁", f"请 {retry} 秒后再试", retry_after=retry
                 )
-            seen.append(now)
-            if len(self._seen) > 100_000:  # forget idle addresses
-                for key in [
-                    k for k, v in self._seen.items() if not v or v[-1] <= now - WINDOW_SECONDS
-                ]:
-                    del self._seen[key]
+            session.add(LoginAttempt(address=address, at=now))
 
     def clear(self) -> None:
-        with self._lock:
-            self._seen.clear()
+        with self.db.write_session() as session:
+            session.execute(delete(LoginAttempt))
+
+
+def _lock_key(address: str) -> int:
+    """An advisory-lock key of the address (a namespace in the high bits)."""
+    return (0x5741 << 32) | zlib.crc32(address.encode())
