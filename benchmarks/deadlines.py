@@ -14,7 +14,9 @@ due time by design (handlers run at their due time), so it only shows the bookke
 from __future__ import annotations
 
 import asyncio
+import json
 import os
+import re
 import tempfile
 import time
 import uuid
@@ -39,6 +41,8 @@ LOTS = 100
 OFFSETS_MS = (-30, -10, -3, 0, 3, 10, 30, 100)
 SETUP_GUESS = timedelta(seconds=150)  # the simulated setup takes about this long
 MARGIN = timedelta(seconds=25)  # from the hand-over to the deadline, at least
+CONNECT_AHEAD = 2.0  # seconds before the deadline the bidder's 800 connections open
+LENGTH = re.compile(rb"content-length: *(\d+)", re.IGNORECASE)
 
 
 def _t(value: str) -> datetime:
@@ -61,9 +65,46 @@ class ResultWatcher(asyncio.Protocol):
             self.result_at = now
 
 
-async def _fire(
-    url: str, port: int, lots: list[dict[str, Any]], token: str, deadline: float
-) -> Any:
+class QuoteCall(asyncio.Protocol):
+    """One `POST /quotes` on its own keep-alive connection, written at a chosen instant:
+    the send time is when the bytes went to the socket, not when a client library got
+    round to it (an HTTP client preparing a hundred requests at once takes longer than
+    the offsets measured here)."""
+
+    def __init__(self) -> None:
+        self.answer: asyncio.Future[tuple[int, dict[str, Any]]] = (
+            asyncio.get_running_loop().create_future()
+        )
+        self.transport: asyncio.Transport | None = None
+        self.buffer = b""
+        self.sent_at = 0.0
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def send(self, request: bytes) -> None:
+        assert self.transport is not None
+        self.sent_at = time.time()
+        self.transport.write(request)
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        head, sep, body = self.buffer.partition(b"\r\n\r\n")
+        length = LENGTH.search(head)
+        if sep and length and len(body) >= int(length.group(1)) and not self.answer.done():
+            status = int(head.split(b" ", 2)[1])
+            self.answer.set_result((status, json.loads(body[: int(length.group(1))])))
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if not self.answer.done():
+            self.answer.set_exception(ConnectionError(f"closed before the answer: {exc!r}"))
+
+
+Answer = tuple[int, int, int, str | None, str | None, float]  # lot, offset, status, code,
+# received_at, sent_at
+
+
+async def _fire(port: int, lots: list[dict[str, Any]], token: str, deadline: float) -> Any:
     loop = asyncio.get_running_loop()
     watchers = []
     transports = []
@@ -76,36 +117,41 @@ async def _fire(
         transport, _ = await loop.create_connection(lambda w=watcher: w, "127.0.0.1", port)
         watchers.append(watcher)
         transports.append(transport)
-    answers: list[tuple[int, int, int, str | None, str | None]] = []
-    size = len(lots) * len(OFFSETS_MS)
-    limits = httpx.Limits(max_connections=size, max_keepalive_connections=size)
-    async with httpx.AsyncClient(
-        base_url=url, timeout=30, limits=limits, headers={"Authorization": f"Bearer {token}"}
-    ) as client:
-        await asyncio.gather(*(client.get("/healthz") for _ in range(size)))
+    # connect the bidder's calls shortly before the deadline (uvicorn closes a connection
+    # idle for 5 s), each with its request ready
+    await asyncio.sleep(max(0.0, deadline - CONNECT_AHEAD - time.time()))
+    calls: dict[tuple[int, int], tuple[QuoteCall, bytes]] = {}
+    for lot in lots:
+        for offset in OFFSETS_MS:
+            call = QuoteCall()
+            await loop.create_connection(lambda c=call: c, "127.0.0.1", port)
+            payload = json.dumps({"amount": lot["bid"], "request_id": str(uuid.uuid4())})
+            request = (
+                f"POST /api/v1/lots/{lot['id']}/quotes HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                f"Authorization: Bearer {token}\r\nContent-Type: application/json\r\n"
+                f"Content-Length: {len(payload)}\r\n\r\n{payload}"
+            ).encode()
+            calls[lot["id"], offset] = (call, request)
 
-        async def one(lot: dict[str, Any], offset: int) -> None:
-            await asyncio.sleep(max(0.0, deadline + offset / 1000 - time.time()))
-            with suppress(httpx.HTTPError):
-                response = await client.post(
-                    f"/api/v1/lots/{lot['id']}/quotes",
-                    json={"amount": lot["bid"], "request_id": str(uuid.uuid4())},
-                )
-                body = response.json()
-                answers.append(
-                    (
-                        lot["id"],
-                        offset,
-                        response.status_code,
-                        body.get("code"),
-                        body.get("received_at"),
-                    )
-                )
+    async def volley(offset: int) -> None:
+        await asyncio.sleep(max(0.0, deadline + offset / 1000 - time.time()))
+        for lot in lots:
+            call, request = calls[lot["id"], offset]
+            call.send(request)
 
-        await asyncio.gather(*(one(lot, off) for lot in lots for off in OFFSETS_MS))
-        end = time.time() + 10
-        while time.time() < end and any(w.result_at is None for w in watchers):
-            await asyncio.sleep(0.1)
+    await asyncio.gather(*(volley(offset) for offset in OFFSETS_MS))
+    answers: list[Answer] = []
+    for (lot_id, offset), (call, _) in calls.items():
+        with suppress(ConnectionError, TimeoutError):
+            status, body = await asyncio.wait_for(call.answer, 30)
+            answers.append(
+                (lot_id, offset, status, body.get("code"), body.get("received_at"), call.sent_at)
+            )
+        if call.transport is not None:
+            call.transport.close()
+    end = time.time() + 10
+    while time.time() < end and any(w.result_at is None for w in watchers):
+        await asyncio.sleep(0.1)
     for transport in transports:
         transport.close()
     return [w.result_at for w in watchers], answers
@@ -178,7 +224,7 @@ def measure(plan: Any, log: Any = print) -> dict[str, Any]:  # noqa: PLR0915  (o
                 log(f"  system clock serving; deadline in {wait:.0f} s")
                 with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
                     result_at, answers = runner.run(
-                        _fire(live.url, live.port, lots, first.token, deadline.timestamp())
+                        _fire(live.port, lots, first.token, deadline.timestamp())
                     )
                 with httpx.Client(base_url=live.url, timeout=30) as anon:
                     views = {
@@ -222,7 +268,7 @@ def _summarise(
     lots: list[dict[str, Any]],
     deadline: datetime,
     result_at: list[float | None],
-    answers: list[tuple[int, int, int, str | None, str | None]],
+    answers: list[Answer],
     views: dict[int, dict[str, Any]],
     quotes: dict[int, list[dict[str, Any]]],
     setup: float,
@@ -251,10 +297,12 @@ def _summarise(
         for lot, _ in closed
         if views[lot["id"]].get("ended_at")
     ]
+    cut = deadline.timestamp()
     codes = Counter(
-        f"{status} {code or ''}".strip() + (" (sent before)" if off < 0 else " (sent at/after)")
-        for _, off, status, code, _ in answers
+        f"{status} {code or ''}".strip() + (" (sent before)" if sent < cut else " (sent at/after)")
+        for _, _, status, code, _, sent in answers
     )
+    early = [a for a in answers if a[5] < cut]
     accepted_after = [
         a for a in answers if a[2] == 201 and a[4] is not None and _t(a[4]) >= deadline
     ]
@@ -264,6 +312,13 @@ def _summarise(
         "setup_seconds": setup,
         "offsets_ms": list(OFFSETS_MS),
         "quotes_sent": len(answers),
+        "sent_before": len(early),
+        "sent_before_accepted": sum(1 for a in early if a[2] == 201),
+        "send_spread_ms": {
+            str(off): 1000 * (max(a[5] for a in answers if a[1] == off) - cut) - off
+            for off in OFFSETS_MS
+            if any(a[1] == off for a in answers)
+        },
         "answers": dict(codes),
         "accepted_at_or_after": len(accepted_after) + len(late_accepted),
         "extended": extended,
@@ -279,6 +334,8 @@ def _summarise(
         f"({extended} extended by a bid before it); close lag p50 {out['lag_p50_ms']:.1f} ms "
         f"p99 {out['lag_p99_ms']:.1f} ms max {out['lag_max_ms']:.1f} ms; "
         f"{out['within_50ms']} within 50 ms; accepted at/after the deadline: "
-        f"{out['accepted_at_or_after']}; answers {dict(codes)}"
+        f"{out['accepted_at_or_after']}; {out['sent_before']} sent before it, "
+        f"{out['sent_before_accepted']} of them accepted; answers {dict(codes)}; "
+        f"last send after its instant per offset (ms): {out['send_spread_ms']}"
     )
     return out

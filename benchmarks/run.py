@@ -321,7 +321,14 @@ def main(argv: list[str] | None = None) -> int:
             part_began = time.monotonic()
             results[part] = module.measure(plan, log)
             results[part]["elapsed_seconds"] = time.monotonic() - part_began
-    results["elapsed_seconds"] = time.monotonic() - began
+    elapsed = time.monotonic() - began
+    if parts == set(PARTS):
+        results["elapsed_seconds"] = elapsed
+        results.pop("reruns", None)
+    else:  # the page says which parts were measured again, and when
+        results["reruns"] = {**results.get("reruns", {}), **dict.fromkeys(sorted(parts), elapsed)}
+        results.setdefault("elapsed_seconds", elapsed)
+    elapsed_total = results["elapsed_seconds"]
     results = json.loads(json.dumps(results, default=str))
     log("\n" + report.summary(results))
     RESULTS.mkdir(exist_ok=True)
@@ -329,7 +336,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.write_doc:
         path = report.write_doc(results)
         log(f"wrote {path}")
-    log(f"total {results['elapsed_seconds']:.0f} s")
+    log(f"total {elapsed:.0f} s (the results' full run: {elapsed_total:.0f} s)")
     return 0
 
 

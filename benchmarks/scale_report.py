@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from benchmarks.deadlines import CONNECT_AHEAD
+
 ANALYSIS = Path(__file__).parent / "analysis-scale.md"
 
 
@@ -149,6 +151,7 @@ its `received_at` comes from one API watcher beside it.
         else:
             answers = ", ".join(f"{k}: {v}" for k, v in sorted(dl["answers"].items()))
             extended = f"{dl['extended']} extended by a bid accepted before it"
+            early = f"{dl.get('sent_before', 'n/a')}, {dl.get('sent_before_accepted', 'n/a')}"
             lag = f"{dl['lag_p50_ms']:.1f} / {dl['lag_p99_ms']:.1f} / {dl['lag_max_ms']:.1f} ms"
             parts.append(
                 f"""### Deadlines: {dl["lots"]} lots whose countdowns end at the same instant
@@ -156,7 +159,10 @@ its `received_at` comes from one API watcher beside it.
 Setup on the simulated clock ({dl["setup_seconds"]:.0f} s) up to timed bidding with
 one shared countdown end, then a system-clock server takes over (started while the
 simulated one still served, so R-37c sees no outage). One bidder fires a bid at every
-lot at {", ".join(f"{o:+d}" for o in dl["offsets_ms"])} ms around the deadline; a bid
+lot at {", ".join(f"{o:+d}" for o in dl["offsets_ms"])} ms around the deadline, each on
+its own connection opened {CONNECT_AHEAD:.0f} s before, its bytes written at that
+instant (the last of each volley of {dl["lots"]} left
+{max(dl.get("send_spread_ms", {0: 0}).values()):.1f} ms after it at most); a bid
 accepted before it restarts that lot's countdown (R-25a), so such a lot does not close
 at this deadline. Close lag is when the lot's `result` event reaches an SSE watcher
 (wall clock) minus the deadline; the result's `decided_at` is the timer's due time by
@@ -168,6 +174,7 @@ design (stamped lag max {dl["stamped_lag_max_ms"]:.0f} ms).
 | close lag p50 / p99 / max | {lag} |
 | closed within 50 ms | {dl["within_50ms"]} |
 | bids sent | {dl["quotes_sent"]} |
+| sent before the deadline, and of them accepted | {early} |
 | answers | {answers} |
 | accepted at or after the deadline in force | {dl["accepted_at_or_after"]} |"""
             )
