@@ -9,13 +9,15 @@ import time
 from collections.abc import Hashable, Iterator
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
+from tests.api.bidding_support import listing_lot
 from tests.harness import Stack, running_stack
 from wangua.live import api, tail
-from wangua.live.tail import Frames
+from wangua.live.tail import Feed, Frames
 from wangua.runtime import Runtime
 
 WATCHERS = 12
@@ -26,6 +28,21 @@ QUOTES = 6
 def primary(tmp_path: Path) -> Iterator[Stack]:
     with running_stack("sqlite", tmp_path) as stack:
         yield stack
+
+
+def _count_reads(
+    monkeypatch: pytest.MonkeyPatch, module: Any, feed: str
+) -> list[tuple[Hashable, int]]:
+    """Swap the module's feed for one whose reader records (view, after) of each read."""
+    shown: Feed = getattr(module, feed)
+    reads: list[tuple[Hashable, int]] = []
+
+    def counting(rt: Runtime, lot_id: int, view: Hashable, since: int, limit: int) -> Frames:
+        reads.append((view, since))
+        return shown.read(rt, lot_id, view, since, limit)
+
+    monkeypatch.setattr(module, feed, replace(shown, read=counting))
+    return reads
 
 
 def _watch(url: str, lot_id: int, after: int, want: int, out: list[int]) -> None:
@@ -49,21 +66,9 @@ def _watch(url: str, lot_id: int, after: int, want: int, out: list[int]) -> None
 def test_many_watchers_share_one_read_per_publish(
     primary: Stack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    staff = primary.account("staff", "xianning-city")
-    lot = primary.published_lot(staff)
-    first, second = primary.bidder(), primary.bidder()
-    primary.qualified(first, lot)
-    primary.qualified(second, lot)
-    primary.advance_to(lot["listing_start"])
+    lot, (first, second), _ = listing_lot(primary, primary.account("staff", "xianning-city"), 2)
     start = primary.lot(lot["id"])
-    reads: list[int] = []
-    original = api.read_frames
-
-    def counting(rt: Runtime, lot_id: int, view: Hashable, since: int, limit: int) -> Frames:
-        reads.append(since)
-        return original(rt, lot_id, view, since, limit)
-
-    monkeypatch.setattr(api, "EVENTS", replace(api.EVENTS, read=counting))
+    reads = _count_reads(monkeypatch, api, "EVENTS")
     seen: list[list[int]] = [[] for _ in range(WATCHERS + 1)]
     last_event = _last_event(primary, lot["id"])
     threads = [
@@ -173,21 +178,9 @@ def test_r19c_board_watchers_share_one_rendering_per_language_and_bidder(
     from tests.pages.support import browser, signed_in, text_of
     from wangua.pages import board
 
-    staff = primary.account("staff", "xianning-city")
-    lot = primary.published_lot(staff)
-    first, second = primary.bidder(), primary.bidder()
-    primary.qualified(first, lot)
-    primary.qualified(second, lot)
-    primary.advance_to(lot["listing_start"])
+    lot, (first, second), _ = listing_lot(primary, primary.account("staff", "xianning-city"), 2)
     start = primary.lot(lot["id"])
-    reads: list[Hashable] = []
-    original = board.read_frames
-
-    def counting(rt: Runtime, lot_id: int, view: Hashable, since: int, limit: int) -> Frames:
-        reads.append(view)
-        return original(rt, lot_id, view, since, limit)
-
-    monkeypatch.setattr(board, "BOARD", replace(board.BOARD, read=counting))
+    reads = _count_reads(monkeypatch, board, "BOARD")
     english = browser(primary)
     english.cookies.set("lang", "en")
     clients = [browser(primary) for _ in range(WATCHERS)] + [english, signed_in(primary, first)]
@@ -222,5 +215,5 @@ def test_r19c_board_watchers_share_one_rendering_per_language_and_bidder(
     assert "挂牌报价" in text_of(public[0])
     assert "Listing quote" in text_of(rows[WATCHERS][0])
     # one read per publish (plus the first) for each of the three views, never per watcher
-    assert len(set(reads)) == 3
+    assert len({view for view, _ in reads}) == 3
     assert len(reads) <= 3 * 2 * (QUOTES + 1) < WATCHERS * QUOTES

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -67,17 +69,7 @@ def test_r12a_certificate_from_untrusted_ca_cannot_register(stack: Stack) -> Non
     rogue = stack.work_dir / f"rogue-{uuid.uuid4().hex}"
     init_ca(rogue)
     pair = issue_certificate(rogue, common_name="冒名公司", out_prefix=rogue / "leaf")
-    body = {
-        "username": f"rogue-{uuid.uuid4().hex[:8]}",
-        "password": "rogue password",
-        **stack.proof(pair.key_path, pair.cert_path),
-        "party": {
-            "kind": "legal",
-            "name": "冒名公司",
-            "id_type": "统一社会信用代码",
-            "id_no": "91000000000000000X",
-        },
-    }
+    body = _registration(stack, "冒名公司", pair.key_path, pair.cert_path, "rogue password")
     response = stack.anonymous().post("/api/v1/register", json=body)
     assert response.status_code == 401 and response.json()["code"] == "BAD_CREDENTIALS"
 
@@ -118,22 +110,28 @@ def test_r03_staff_belong_to_a_grantor(stack: Stack) -> None:
 
 def test_r12a_a_weak_password_is_refused_and_creates_nobody(stack: Stack) -> None:
     key, cert = stack.issue("短密码公司")
-    username = f"weak-{uuid.uuid4().hex[:8]}"
-    body = {
-        "username": username,
-        "password": "short",
-        **stack.proof(key, cert),
-        "party": {
-            "kind": "legal",
-            "name": "短密码公司",
-            "id_type": "统一社会信用代码",
-            "id_no": "91000000000000001X",
-        },
-    }
+    body = _registration(stack, "短密码公司", key, cert, "short")
     response = stack.anonymous().post("/api/v1/register", json=body)
     assert response.status_code == 422 and response.json()["code"] == "WEAK_PASSWORD"
     with stack.runtime.read() as session:
-        assert session.scalar(select(User.id).where(User.username == username)) is None
+        assert session.scalar(select(User.id).where(User.username == body["username"])) is None
+
+
+def _registration(
+    stack: Stack, company: str, key: Path, cert: Path, password: str
+) -> dict[str, Any]:
+    """A self-registration body (API.md, Identity) for the certificate's company."""
+    return {
+        "username": f"company-{uuid.uuid4().hex[:8]}",
+        "password": password,
+        **stack.proof(key, cert),
+        "party": {
+            "kind": "legal",
+            "name": company,
+            "id_type": "统一社会信用代码",
+            "id_no": f"9100000000{uuid.uuid4().hex[:7].upper()}X",
+        },
+    }
 
 
 def test_r12a_hashing_a_new_account_s_password_holds_up_no_bid(
