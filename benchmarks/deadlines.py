@@ -157,9 +157,19 @@ async def _fire(port: int, lots: list[dict[str, Any]], token: str, deadline: flo
     return [w.result_at for w in watchers], answers
 
 
-def measure(plan: Any, log: Any = print) -> dict[str, Any]:  # noqa: PLR0915  (one timeline, read top to bottom)
+def measure(plan: Any, log: Any = print) -> dict[str, Any]:
+    """The run against one serving process, and again (new lots, new deadline) against
+    `wangua serve --workers 2`: each process's scheduler takes the lots it can lock."""
+    out = _measure_once(log, workers=1)
+    if "error" not in out:
+        log("  again with two server processes")
+        out["workers_2"] = _measure_once(log, workers=2)
+    return out
+
+
+def _measure_once(log: Any, *, workers: int) -> dict[str, Any]:  # noqa: PLR0915  (one timeline, read top to bottom)
     raise_nofile()
-    name = f"wangua_bench_dl_{os.getpid()}"
+    name = f"wangua_bench_dl_{os.getpid()}_{workers}"
     began = datetime.now(UTC)
     # lots made at the clock's start list from 21 days later for 10 days, then 5 minutes
     # of inquiry: start the clock so that timed bidding begins a little before the real
@@ -215,7 +225,7 @@ def measure(plan: Any, log: Any = print) -> dict[str, Any]:  # noqa: PLR0915  (o
                 )
                 lot["bid"] = f"{whole}.00"
             stack.close()
-            with server(inst, "system") as live:
+            with server(inst, "system", workers) as live:
                 sim.stop()  # the system-clock server is up: no moment without a server
                 assert live.proc is not None
                 for lot in lots:

@@ -348,6 +348,8 @@ the analysis at the end is `benchmarks/analysis.md`.
 .venv/bin/python -m benchmarks.sqltrace          # each SQL statement of place_quote, timed
 .venv/bin/python -m benchmarks.ab REV            # server CPU per request: REV's src/ against
     # the working tree, requests alternated between the two servers
+.venv/bin/python -m benchmarks.decisions         # CPU per decision and settlement, lots due
+    # together, in-process; --tree DIR measures another checkout (git worktree)
 ```
 
 py-spy comes from `.venv/bin/python -m pip install py-spy`; without it the run

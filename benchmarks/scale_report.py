@@ -176,7 +176,7 @@ design (stamped lag max {dl["stamped_lag_max_ms"]:.0f} ms).
 | bids sent | {dl["quotes_sent"]} |
 | sent before the deadline, and of them accepted | {early} |
 | answers | {answers} |
-| accepted at or after the deadline in force | {dl["accepted_at_or_after"]} |"""
+| accepted at or after the deadline in force | {dl["accepted_at_or_after"]} |{_two_processes(dl)}"""
             )
     idle = results.get("idle")
     if idle and idle.get("levels"):
@@ -224,3 +224,21 @@ two accounts taking turns.
     if parts and ANALYSIS.exists():
         parts.append(ANALYSIS.read_text().strip())
     return "\n\n".join(parts)
+
+
+def _two_processes(dl: dict[str, Any]) -> str:
+    """The deadline run's rows again for `wangua serve --workers 2`, if it was measured."""
+    two = dl.get("workers_2")
+    if not two or "error" in two:
+        return ""
+    lag = f"{two['lag_p50_ms']:.1f} / {two['lag_p99_ms']:.1f} / {two['lag_max_ms']:.1f} ms"
+    rows = [
+        ("lots closed at the deadline", f"{two['closed_at_deadline']} of {two['lots']}"),
+        ("close lag p50 / p99 / max", lag),
+        (
+            "sent before the deadline, and of them accepted",
+            f"{two['sent_before']}, {two['sent_before_accepted']}",
+        ),
+        ("accepted at or after the deadline in force", str(two["accepted_at_or_after"])),
+    ]
+    return "".join(f"\n| two server processes: {name} | {value} |" for name, value in rows)

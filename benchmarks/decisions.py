@@ -1,0 +1,59 @@
+"""What deciding a lot costs: N lots in timed bidding whose countdowns end together, on
+PostgreSQL in this process, decided one after another as the scheduler does (R-25c),
+then settled (R-29, R-30b); prints the CPU and wall time per lot of each phase.
+
+    python -m benchmarks.decisions [--lots 40] [--tree DIR]
+
+`--tree` measures another checkout's `src/` and `tests/` (a `git worktree` of an earlier
+revision), so two revisions can be compared on the same machine, one after the other.
+The lots' three countdown warnings are still pending when the deadline is reached (the
+simulated clock jumps), so each decision here also fires them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--lots", type=int, default=40)
+    parser.add_argument("--tree", type=Path, help="another checkout to measure")
+    args = parser.parse_args()
+    if args.tree is not None:
+        sys.path[:0] = [str(args.tree / "src"), str(args.tree)]
+    from sqlalchemy import update
+    from tests.api.bidding_support import deadline
+    from tests.api.test_deadline_scheduling import _timed_lots
+    from tests.harness import running_stack
+
+    from wangua.kit.clock import ClockState
+    from wangua.scheduler import service as scheduler
+
+    with tempfile.TemporaryDirectory() as tmp, running_stack("postgresql", Path(tmp)) as stack:
+        lots, _ = _timed_lots(stack, stack.account("staff", "xianning-city"), args.lots)
+        with stack.runtime.work() as work:  # past the deadline, nothing fired yet
+            moment = deadline(stack, lots[0]) + timedelta(milliseconds=1)
+            work.session.execute(update(ClockState).where(ClockState.id == 1).values(now=moment))
+        rt = stack.runtime
+        now = rt.now()
+        for phase, follow_ups in (("decide", False), ("settle", True)):
+            ids = scheduler.lots_due(rt, now)
+            wall, cpu = time.perf_counter(), time.process_time()
+            for lot_id in ids:
+                scheduler.fire_lot(rt, lot_id, follow_ups=follow_ups)
+            wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+            print(
+                f"{phase}: {len(ids)} lots, {1000 * cpu / len(ids):.1f} ms CPU and "
+                f"{1000 * wall / len(ids):.1f} ms wall per lot ({args.tree or 'this checkout'})"
+            )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
