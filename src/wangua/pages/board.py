@@ -16,10 +16,10 @@ from typing import Any, cast
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from wangua.applications.models import Application
-from wangua.kit.lanes import LIVE
 from wangua.kit.problems import Problem, not_found
 from wangua.live.events import events_after
 from wangua.live.models import LotEvent
@@ -43,15 +43,14 @@ def sse(name: str, html: str, event_id: int | None = None) -> str:
     return "\n".join(lines) + "\n\n"
 
 
-def _mine(rt: Runtime, lot_id: int, viewer: Any) -> tuple[str, ...]:
+def _mine(session: Session, lot_id: int, viewer: Any) -> tuple[str, ...]:
     if viewer is None or viewer.user_id is None:
         return ()
-    with rt.read() as session:
-        number = session.scalar(
-            select(Application.bidder_number).where(
-                Application.lot_id == lot_id, Application.user_id == viewer.user_id
-            )
+    number = session.scalar(
+        select(Application.bidder_number).where(
+            Application.lot_id == lot_id, Application.user_id == viewer.user_id
         )
+    )
     return (number,) if number else ()
 
 
@@ -114,15 +113,18 @@ async def live_board(
             raise Problem(422, "INVALID_EVENT_ID", "Last-Event-ID 不正确")
         after = int(last)
 
-    def visible() -> tuple[str, ...]:
+    locale = locale_of(request)
+
+    def opening() -> tuple[BoardView, str]:
+        """The stream's view and its first tick, in one read."""
         with rt.read() as session:
             lot = session.get(Lot, lot_id)
             if lot is None or lot.status == "draft":
                 raise not_found("地块")
-        return _mine(rt, lot_id, viewer)
+            view = (locale, _mine(session, lot_id, viewer))
+            return view, "retry: 2000\n\n" + _tick(locale, rt.clock.now(session))
 
-    view = (locale_of(request), await run_in_threadpool(visible))
-    first = "retry: 2000\n\n" + await LIVE.run(_idle_tick, rt, view)
+    view, first = await run_in_threadpool(opening)
     return StreamingResponse(
         tails(rt, BOARD).stream(lot_id, max(after, 0), view, first),
         media_type="text/event-stream",
