@@ -13,6 +13,7 @@ simulated clock jumps), so each decision here also fires them.
 from __future__ import annotations
 
 import argparse
+import inspect
 import sys
 import tempfile
 import time
@@ -42,11 +43,12 @@ def main() -> int:
             work.session.execute(update(ClockState).where(ClockState.id == 1).values(now=moment))
         rt = stack.runtime
         now = rt.now()
+        at = (now,) if "at" in inspect.signature(scheduler.fire_lot).parameters else ()
         for phase, follow_ups in (("decide", False), ("settle", True)):
             ids = scheduler.lots_due(rt, now)
             wall, cpu = time.perf_counter(), time.process_time()
             for lot_id in ids:
-                scheduler.fire_lot(rt, lot_id, follow_ups=follow_ups)
+                scheduler.fire_lot(rt, lot_id, *at, follow_ups=follow_ups)
             wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
             print(
                 f"{phase}: {len(ids)} lots, {1000 * cpu / len(ids):.1f} ms CPU and "

@@ -16,6 +16,7 @@ from datetime import datetime
 from cryptography import x509
 from sqlalchemy.orm import Session, SessionTransaction
 
+from wangua.bidding.receipts import Receipts
 from wangua.config import Settings
 from wangua.db import Database
 from wangua.identity.passwords import configure_password_hashing
@@ -61,14 +62,24 @@ class Work:
     timers_changed: bool = False
     after_catch_up: SessionTransaction | None = None
     """The savepoint after timers this transaction fired (see scheduler.catch_up)."""
+    waiting: Callable[[int], datetime | None] = lambda lot_id: None
+    """The earliest receipt time of a quote to the lot this process has received and not
+    yet judged (bidding.receipts)."""
     _now: datetime | None = None
 
     def now(self) -> datetime:
         """R-18: the server's time, read once inside the transaction (after its locks, at
-        the first call) and the same for everything the transaction records."""
+        the first call) unless the request's receipt was stamped on arrival (`received`),
+        and the same for everything the transaction records."""
         if self._now is None:
             self._now = self.clock.now(self.session)
         return self._now
+
+    def received(self, at: datetime) -> None:
+        """R-18: the request was received at `at` (stamped on arrival, bidding.receipts);
+        everything this transaction records happens then."""
+        assert self._now is None, "the time was read before the receipt was known"
+        self._now = at
 
 
 class Runtime:
@@ -96,6 +107,7 @@ class Runtime:
         )
         self.on_timers_changed: Callable[[], None] = lambda: None
         self.advance_lock = threading.Lock()
+        self.receipts = Receipts()
 
     @property
     def trust_anchors(self) -> list[x509.Certificate]:
@@ -111,6 +123,7 @@ class Runtime:
                 self.db.is_postgres,
                 self.sealing_key,
                 self.publish_targets,
+                waiting=self.receipts.earliest,
             )
             refused = None
             try:

@@ -12,7 +12,7 @@ from wangua.applications.repository import bidder_numbers
 from wangua.bidding import service
 from wangua.bidding.board import result_view
 from wangua.bidding.models import Quote
-from wangua.bidding.prejudge import submit_quote
+from wangua.bidding.submission import Received, submit_quote
 from wangua.kit.money import format_fen, parse_amount
 from wangua.kit.times import rfc3339
 from wangua.lots.repository import get_lot
@@ -37,12 +37,18 @@ class ProxyBody(BaseModel):
 
 
 @router.post("/lots/{lot_id}/quotes", status_code=201)
-def place_quote(
-    lot_id: ObjectId, body: QuoteBody, response: Response, rt: RuntimeDep, actor: Bidder
+async def place_quote(
+    receipt: Received,
+    lot_id: ObjectId,
+    body: QuoteBody,
+    response: Response,
+    rt: RuntimeDep,
+    actor: Bidder,
 ) -> dict[str, Any]:
-    """R-18 … R-26: a quote (listing) or bid (timed), judged at the server's receipt time.
-    The same `request_id` again returns the same quote with 200."""
-    view, created = submit_quote(rt, actor, lot_id, parse_amount(body.amount), body.request_id)
+    """R-18 … R-26: a quote (listing) or bid (timed), judged at the server's receipt time,
+    the moment it arrived. The same `request_id` again returns the same quote with 200."""
+    amount_fen = parse_amount(body.amount)
+    view, created = await submit_quote(rt, actor, receipt, amount_fen, body.request_id)
     if not created:
         response.status_code = 200
     return view

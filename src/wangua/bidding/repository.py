@@ -33,6 +33,12 @@ _DUE = (
     .where(Timer.lot_id == Lot.id, Timer.fired_at.is_(None), Timer.due_at <= bindparam("due_by"))
     .correlate(Lot)
 )
+_LAST_RECEIPT = (
+    select(Quote.received_at)
+    .where(Quote.lot_id == Lot.id, Quote.seq == Lot.quote_count)
+    .correlate(Lot)
+    .scalar_subquery()
+)
 _QUOTING = (
     select(
         Lot.status,
@@ -51,6 +57,7 @@ _QUOTING = (
         InquiryAnswer.joined,
         _EARLIER.label("earlier"),
         _DUE.label("due"),
+        _LAST_RECEIPT.label("last_received_at"),
     )
     .select_from(Lot)
     .outerjoin(
@@ -75,6 +82,7 @@ class Quoting:
     earlier_quote_id: int | None  # the caller's quote with this request_id
     timers_due: bool  # a timer of the lot is due by `due_by` and has not fired
     ended: bool  # the lot is decided, voided or terminated: it takes no quote again
+    last_received_at: datetime | None  # the receipt time of the lot's latest quote
 
 
 def quoting(
@@ -117,4 +125,5 @@ def quoting(
         earlier_quote_id=row.earlier,
         timers_due=bool(row.due),
         ended=row.status in ENDED,
+        last_received_at=row.last_received_at,
     )

@@ -97,16 +97,34 @@ def _joined(work: Work, lot: Lot, application: Application) -> bool:
     )
 
 
-def _quoting(work: Work, lot: Lot, request_id: str | None) -> Quoting:
-    seen = quoting(work.session, lot.id, work.actor.user_id, request_id, due_by=work.now())
+def _quoting(
+    work: Work, lot: Lot, request_id: str | None, received_at: datetime | None = None
+) -> Quoting:
+    due_by = work.now() if received_at is None else received_at
+    seen = quoting(work.session, lot.id, work.actor.user_id, request_id, due_by=due_by)
     assert seen is not None  # the lot is locked
     return seen
 
 
-def place_quote(work: Work, lot_id: int, amount_fen: int, request_id: str | None) -> Placed:
-    """R-19a … R-25c: judge the quote at the server's receipt time; accept or refuse."""
+def place_quote(
+    work: Work,
+    lot_id: int,
+    amount_fen: int,
+    request_id: str | None,
+    received_at: datetime | None = None,
+) -> Placed:
+    """R-19a … R-25c: judge the quote at the server's receipt time; accept or refuse.
+
+    The receipt time is `received_at`, stamped when the request reached the server
+    (bidding.receipts), or the time read under the lock without it. A lot's receipt times
+    never go backwards: a quote that arrived before the lot's latest quote but is judged
+    after it (that one reached another process, or came by proxy from a later call) is
+    received at that quote's time, still before the deadline it was accepted under."""
     lot = lock_lot(work, lot_id)
-    seen = _quoting(work, lot, request_id)
+    seen = _quoting(work, lot, request_id, received_at)
+    if received_at is not None:
+        latest = seen.last_received_at
+        work.received(received_at if latest is None else max(received_at, latest))
     if seen.timers_due:  # a bid at the deadline closes the lot; the settlement is left to
         catch_up(work, lot, follow_ups=False)  # the scheduler, not to the bid's answer
         seen = _quoting(work, lot, request_id)

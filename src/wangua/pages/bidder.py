@@ -15,7 +15,7 @@ from wangua.applications import service as applications
 from wangua.applications.models import Application
 from wangua.bidding import service as bidding
 from wangua.bidding.board import bidder_standing, next_minimum
-from wangua.bidding.prejudge import submit_quote
+from wangua.bidding.submission import Received, submit_quote
 from wangua.deposits import accounts
 from wangua.kit.money import format_fen, parse_amount
 from wangua.kit.problems import Problem, not_found
@@ -190,7 +190,8 @@ def confirm_quote(
 
 
 @router.post("/lots/{lot_id}/quotes", response_class=HTMLResponse)
-def place_quote(
+async def place_quote(
+    receipt: Received,
     lot_id: ObjectId,
     request: Request,
     rt: RuntimeDep,
@@ -198,8 +199,9 @@ def place_quote(
     amount: Annotated[str, Form()],
     request_id: Annotated[str, Form(min_length=1, max_length=64)],
 ) -> HTMLResponse:
-    """The confirmed quote, through the same service as `POST /api/v1/lots/{id}/quotes`."""
-    quote, _ = submit_quote(rt, actor, lot_id, parse_amount(amount), request_id)
+    """The confirmed quote, through the same service as `POST /api/v1/lots/{id}/quotes`,
+    received when it arrives."""
+    quote, _ = await submit_quote(rt, actor, receipt, parse_amount(amount), request_id)
     context = {"quote": quote, "lot_id": lot_id, "layout": _layout(request)}
     return render(request, "bidder/quote_placed.html", context, status_code=200)
 

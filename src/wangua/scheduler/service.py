@@ -22,6 +22,7 @@ from wangua.scheduler.models import Timer
 Handler = Callable[[Work, Lot, datetime], None]
 _handlers: dict[str, Handler] = {}
 _follow_ups: set[str] = set()
+RECEIPT_WAIT = 5.0  # seconds a pass waits for the quotes received before a lot's timers
 
 
 def handles(*kinds: str, follow_up: bool = False) -> Callable[[Handler], Handler]:
@@ -62,18 +63,22 @@ def cancel(work: Work, lot_id: int, *kinds: str) -> None:
 
 def catch_up(work: Work, lot: Lot, *, follow_ups: bool = True, savepoint: bool = True) -> None:
     """Fire the locked lot's due timers in due order, each at its own due time (without
-    follow-ups when `follow_ups` is false).
+    follow-ups when `follow_ups` is false). A timer due after the receipt of a quote this
+    process has received for the lot and not yet judged waits for that quote (R-25c, see
+    bidding.receipts): the lot is brought up to that receipt only.
 
     What fired stays fired even if the request that caught up is then refused (a bid
     after the deadline still closes the lot): a savepoint follows the catch-up, and
     `Runtime.work` rolls a refusal back to it and commits the rest. The scheduler, which
     refuses nothing afterwards, needs no savepoint."""
     now = work.now()
+    waiting = work.waiting(lot.id)
+    until = now if waiting is None else min(now, waiting)
     fired = False
     while True:
         work.session.flush()
         due = select(Timer).where(
-            Timer.lot_id == lot.id, Timer.fired_at.is_(None), Timer.due_at <= now
+            Timer.lot_id == lot.id, Timer.fired_at.is_(None), Timer.due_at <= until
         )
         if not follow_ups:
             due = due.where(Timer.kind.not_in(_follow_ups))
@@ -105,7 +110,12 @@ def next_due(runtime: Runtime) -> datetime | None:
         return session.scalar(select(func.min(Timer.due_at)).where(Timer.fired_at.is_(None)))
 
 
-def fire_lot(runtime: Runtime, lot_id: int, *, follow_ups: bool = True) -> None:
+def fire_lot(runtime: Runtime, lot_id: int, at: datetime, *, follow_ups: bool = True) -> None:
+    """Bring the lot up to the present, once the quotes this process received for it
+    before `at` are judged (R-25c): a countdown does not end under a bid received before
+    its end. A quote stuck longer than RECEIPT_WAIT only delays the timers it precedes
+    (catch_up leaves them), to the next pass."""
+    runtime.receipts.wait_judged(lot_id, at, RECEIPT_WAIT)
     with runtime.work(SYSTEM) as work:
         lot = try_lock_lot(work, lot_id)
         if lot is not None:
@@ -122,9 +132,9 @@ def fire_due(runtime: Runtime) -> int:
     if not lot_ids:  # the usual idle pass: one read
         return 0
     for lot_id in lot_ids:
-        fire_lot(runtime, lot_id, follow_ups=False)
+        fire_lot(runtime, lot_id, now, follow_ups=False)
     for lot_id in lots_due(runtime, now):
-        fire_lot(runtime, lot_id)
+        fire_lot(runtime, lot_id, now)
     return len(lot_ids)
 
 
@@ -153,4 +163,4 @@ def _advance(runtime: Runtime, seconds: float) -> datetime:
         if due is None:
             return target
         for lot_id in lots_due(runtime, step):
-            fire_lot(runtime, lot_id)
+            fire_lot(runtime, lot_id, step)

@@ -1,0 +1,119 @@
+"""Receipt at arrival (R-18, R-25c): a quote is received when it reaches the server.
+
+Its turn at the lot's lock may come much later: in the burst of bids at a deadline every
+request takes its share of one interpreter, and a bid that reached the server a few
+milliseconds before the deadline used to be judged, and refused, seconds after it. So each
+quote is stamped the moment it arrives, on the event loop before any worker thread, and
+keeps its place in its lot's queue until it has been judged:
+
+- the quotes to a lot are judged in the order they arrived: the locked judging of one
+  waits until every quote that arrived before it has been judged (`Receipts.turn`), so a
+  bid after the deadline is judged only after every bid before it, which may have
+  restarted the countdown (R-25a), and receipt times rise with the quote sequence;
+- a lot's timers fire only up to the earliest receipt still waiting
+  (`scheduler.service.catch_up`), and the scheduler waits for the quotes received before
+  the time it brings a lot up to (`Receipts.wait_judged`): a countdown never ends under a
+  bid received before its end.
+
+A queue is the process's: with several processes, quotes that reached another process are
+ordered only by the lot's lock there, as before.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from wangua.monitoring.metrics import QUOTES_WAITING
+
+
+@dataclass(eq=False)
+class Receipt:
+    """One quote received and not yet judged."""
+
+    lot_id: int
+    received_at: datetime
+    judged: bool = False
+    _waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] = field(
+        default_factory=list
+    )
+
+
+def _wake(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
+
+
+class Receipts:
+    """The quotes this process has received, per lot, in arrival order, until judged."""
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._waiting: dict[int, list[Receipt]] = {}
+
+    def arrive(self, lot_id: int, received_at: datetime) -> Receipt:
+        receipt = Receipt(lot_id, received_at)
+        with self._changed:
+            self._waiting.setdefault(lot_id, []).append(receipt)
+        QUOTES_WAITING.inc()
+        return receipt
+
+    def next_up(self, receipt: Receipt) -> bool:
+        """Whether every quote to the lot that arrived before `receipt` is judged."""
+        with self._changed:
+            return self._waiting[receipt.lot_id][0] is receipt
+
+    async def turn(self, receipt: Receipt) -> None:
+        """Return once every quote to the lot that arrived before `receipt` is judged."""
+        loop = asyncio.get_running_loop()
+        while True:
+            with self._changed:
+                queue = self._waiting[receipt.lot_id]
+                ahead = queue[0]
+                if ahead is receipt:
+                    return
+                future = loop.create_future()
+                ahead._waiters.append((loop, future))
+            await future
+
+    def judged(self, receipt: Receipt) -> None:
+        """The quote is judged (or will never be: its request failed). Idempotent."""
+        with self._changed:
+            if receipt.judged:
+                return
+            receipt.judged = True
+            queue = self._waiting[receipt.lot_id]
+            queue.remove(receipt)
+            if not queue:
+                del self._waiting[receipt.lot_id]
+            waiters, receipt._waiters = receipt._waiters, []
+            self._changed.notify_all()
+        QUOTES_WAITING.dec()
+        for loop, future in waiters:
+            loop.call_soon_threadsafe(_wake, future)
+
+    def earliest(self, lot_id: int) -> datetime | None:
+        """The earliest receipt time of a quote to the lot not yet judged."""
+        with self._changed:
+            queue = self._waiting.get(lot_id)
+            return min(r.received_at for r in queue) if queue else None
+
+    def wait_judged(self, lot_id: int, before: datetime, timeout: float) -> bool:
+        """Block until every quote to the lot received before `before` is judged, or
+        `timeout` seconds pass; say whether they all are."""
+        deadline = time.monotonic() + timeout
+
+        def settled() -> bool:
+            queue = self._waiting.get(lot_id, ())
+            return all(r.received_at >= before for r in queue)
+
+        with self._changed:
+            while not settled():
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._changed.wait(left)
+            return True

@@ -1,0 +1,69 @@
+"""A quote's way from the request to its answer (R-18 … R-26), for the API and the pages.
+
+It is stamped on arrival (`received`, a dependency declared before the caller's
+authentication), refused at once when the committed lot plainly refuses it
+(bidding.prejudge), and otherwise judged under the lot's lock at its receipt time, after
+every quote to the lot that arrived before it (bidding.receipts).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+from fastapi import Depends
+from starlette.concurrency import run_in_threadpool
+
+from wangua.bidding import service
+from wangua.bidding.prejudge import refuse_stale
+from wangua.bidding.receipts import Receipt
+from wangua.kit.times import wall_now
+from wangua.runtime import Actor, Runtime
+from wangua.web import ObjectId, RuntimeDep
+
+
+async def received(lot_id: ObjectId, rt: RuntimeDep) -> AsyncIterator[Receipt]:
+    """R-18: the quote's receipt, stamped before anything else is done with the request;
+    the simulated clock is read from the database, so only the system clock's stamp is
+    taken on the event loop itself."""
+    at = wall_now() if rt.clock.mode == "system" else await run_in_threadpool(rt.now)
+    receipt = rt.receipts.arrive(lot_id, at)
+    try:
+        yield receipt
+    finally:
+        rt.receipts.judged(receipt)  # a request refused before its judging (401, 422 …)
+
+
+Received = Annotated[Receipt, Depends(received)]
+
+
+def _refuse_stale(
+    rt: Runtime, actor: Actor, receipt: Receipt, amount_fen: int, request_id: str | None
+) -> None:
+    with rt.read() as session:
+        refuse_stale(session, actor, receipt.lot_id, amount_fen, request_id, receipt.received_at)
+
+
+def _judge(
+    rt: Runtime, actor: Actor, receipt: Receipt, amount_fen: int, request_id: str | None
+) -> tuple[dict[str, Any], bool]:
+    _refuse_stale(rt, actor, receipt, amount_fen, request_id)
+    with rt.work(actor) as work:
+        placed = service.place_quote(
+            work, receipt.lot_id, amount_fen, request_id, receipt.received_at
+        )
+        return service.quote_view(placed.quote, placed.bidder_number), placed.created
+
+
+async def submit_quote(
+    rt: Runtime, actor: Actor, receipt: Receipt, amount_fen: int, request_id: str | None
+) -> tuple[dict[str, Any], bool]:
+    """Judge the quote received as `receipt`; return its view and whether it is new. While
+    quotes that arrived before it are judged, a stale one is refused without waiting."""
+    try:
+        if not rt.receipts.next_up(receipt):
+            await run_in_threadpool(_refuse_stale, rt, actor, receipt, amount_fen, request_id)
+            await rt.receipts.turn(receipt)
+        return await run_in_threadpool(_judge, rt, actor, receipt, amount_fen, request_id)
+    finally:
+        rt.receipts.judged(receipt)

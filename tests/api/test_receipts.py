@@ -1,0 +1,192 @@
+"""Receipt at arrival (R-18, R-25c, R-25a): a quote is judged at the moment it reached the
+server, after every quote to the lot that reached it earlier, however long it waited.
+
+An earlier quote still being judged (its caller's authentication, a worker thread, the
+lot's lock) is stood in for by a receipt registered directly in the server's queue, so the
+test decides when it is done; the quotes after it are real requests."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+
+from tests.api.bidding_support import deadline, listing_lot, to_timed_bidding
+from tests.api.test_deadline_scheduling import _set_clock
+from tests.harness import Account, Stack
+from wangua.bidding.receipts import Receipt
+from wangua.monitoring.metrics import QUOTES_WAITING
+from wangua.scheduler import service as scheduler
+
+
+def _waiting() -> float:
+    return QUOTES_WAITING._value.get()  # type: ignore[attr-defined]
+
+
+def _until(condition: Callable[[], bool], what: str, timeout: float = 10.0) -> None:
+    ends = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < ends, f"timed out waiting for {what}"
+        time.sleep(0.01)
+
+
+@contextmanager
+def _earlier_quote(stack: Stack, lot_id: int, at: datetime) -> Iterator[Receipt]:
+    """A quote to the lot received at `at` and still being judged until the block ends."""
+    receipt = stack.runtime.receipts.arrive(lot_id, at)
+    try:
+        yield receipt
+    finally:
+        stack.runtime.receipts.judged(receipt)
+
+
+def _sent(pool: ThreadPoolExecutor, send: Callable[[], httpx.Response]) -> Future[httpx.Response]:
+    """Send a request from another thread once this one knows it has been received."""
+    before = _waiting()
+    sent = pool.submit(send)
+    _until(lambda: _waiting() > before or sent.done(), "the quote to arrive")
+    return sent
+
+
+def _bidding(stack: Stack, staff: Account) -> tuple[dict[str, Any], Account, Account]:
+    """A lot in timed bidding; `b` leads, `a` may bid."""
+    lot, (a, b), _ = listing_lot(stack, staff, 2)
+    assert stack.quote(a, lot, "120000000.00").status_code == 201
+    assert stack.quote(b, lot, "121000000.00").status_code == 201
+    return to_timed_bidding(stack, lot, [a, b]), a, b
+
+
+def _status(stack: Stack, lot: dict[str, Any]) -> str:
+    return str(stack.lot(lot["id"])["status"])
+
+
+def test_r25c_a_bid_received_before_the_deadline_is_accepted_though_judged_after_it(
+    stack: Stack, staff: Account
+) -> None:
+    lot, a, _ = _bidding(stack, staff)
+    ends = deadline(stack, lot)
+    received = ends - timedelta(seconds=1)
+    _set_clock(stack, received)
+    with ThreadPoolExecutor(2) as pool:
+        with _earlier_quote(stack, lot["id"], received - timedelta(seconds=1)):
+            bid = _sent(pool, lambda: stack.quote(a, lot, "122000000.00"))
+            _set_clock(stack, ends + timedelta(seconds=1))  # the countdown is over
+            scheduler_pass = pool.submit(scheduler.fire_due, stack.runtime)
+            time.sleep(0.3)
+            assert not bid.done() and not scheduler_pass.done()
+            assert _status(stack, lot) == "timed_bidding"  # not decided under the bid
+        answer = bid.result(timeout=10)
+        scheduler_pass.result(timeout=10)
+    assert answer.status_code == 201, answer.text
+    assert datetime.fromisoformat(answer.json()["received_at"]) == received
+    assert _status(stack, lot) == "timed_bidding"
+    assert deadline(stack, lot) == received + timedelta(minutes=5)
+
+
+def test_r25c_no_other_write_ends_the_countdown_under_a_bid_received_before_it(
+    stack: Stack, staff: Account
+) -> None:
+    lot, a, b = _bidding(stack, staff)
+    ends = deadline(stack, lot)
+    received = ends - timedelta(seconds=1)
+    _set_clock(stack, received)
+    with ThreadPoolExecutor(1) as pool:
+        with _earlier_quote(stack, lot["id"], received - timedelta(seconds=1)):
+            bid = _sent(pool, lambda: stack.quote(a, lot, "122000000.00"))
+            _set_clock(stack, ends + timedelta(seconds=1))
+            proxy = b.http.put(
+                f"/api/v1/lots/{lot['id']}/proxy", json={"max_amount": "130000000.00"}
+            )
+            assert proxy.status_code == 409, proxy.text  # the countdown is over for it
+            assert _status(stack, lot) == "timed_bidding"
+        answer = bid.result(timeout=10)
+    assert answer.status_code == 201, answer.text
+
+
+def test_r25a_a_bid_after_the_deadline_is_judged_after_the_bid_before_it_that_restarted_it(
+    stack: Stack, staff: Account
+) -> None:
+    lot, a, b = _bidding(stack, staff)
+    ends = deadline(stack, lot)
+    first_at, second_at = ends - timedelta(seconds=1), ends + timedelta(seconds=1)
+    _set_clock(stack, first_at)
+    with ThreadPoolExecutor(2) as pool:
+        with _earlier_quote(stack, lot["id"], first_at - timedelta(seconds=1)):
+            first = _sent(pool, lambda: stack.quote(a, lot, "122000000.00"))
+            _set_clock(stack, second_at)
+            second = _sent(pool, lambda: stack.quote(b, lot, "123000000.00"))
+            time.sleep(0.2)
+            assert not first.done() and not second.done()
+        answers = [first.result(timeout=10), second.result(timeout=10)]
+    assert [r.status_code for r in answers] == [201, 201], [r.text for r in answers]
+    quotes = [r.json() for r in answers]
+    assert quotes[1]["seq"] == quotes[0]["seq"] + 1
+    assert [datetime.fromisoformat(q["received_at"]) for q in quotes] == [first_at, second_at]
+    assert deadline(stack, lot) == second_at + timedelta(minutes=5)
+
+
+def test_r25c_a_bid_after_the_deadline_waits_for_the_bids_before_it_then_closes_the_lot(
+    stack: Stack, staff: Account
+) -> None:
+    lot, a, _ = _bidding(stack, staff)
+    ends = deadline(stack, lot)
+    _set_clock(stack, ends)
+    with ThreadPoolExecutor(1) as pool:
+        with _earlier_quote(stack, lot["id"], ends - timedelta(seconds=1)):
+            late = _sent(pool, lambda: stack.quote(a, lot, "122000000.00"))
+            time.sleep(0.2)
+            assert not late.done()
+        answer = late.result(timeout=10)
+    assert answer.status_code == 409 and answer.json()["code"] == "NOT_OPEN", answer.text
+    assert _status(stack, lot) in {"sold", "unsold"}
+
+
+def test_r19b_a_stale_quote_is_refused_at_once_while_earlier_ones_are_judged(
+    stack: Stack, staff: Account
+) -> None:
+    lot, a, _ = _bidding(stack, staff)
+    with _earlier_quote(stack, lot["id"], stack.now()):
+        answer = stack.quote(a, lot, "121000000.00")  # does not wait for the earlier one
+        assert answer.status_code == 422, answer.text
+        assert answer.json()["code"] == "INCREMENT_TOO_SMALL"
+
+
+def test_r18_a_quote_refused_before_its_judging_leaves_the_queue(
+    stack: Stack, staff: Account
+) -> None:
+    lot, a, _ = _bidding(stack, staff)
+    url = f"/api/v1/lots/{lot['id']}/quotes"
+    before = _waiting()
+    assert stack.anonymous().post(url, json={"amount": "122000000.00"}).status_code == 401
+    assert a.http.post(url, json={"amount": "12.345"}).status_code == 422
+    assert a.http.post(url, json={"amount": []}).status_code == 422
+    assert _waiting() == before
+    assert stack.runtime.receipts.earliest(lot["id"]) is None
+    assert stack.quote(a, lot, "122000000.00").status_code == 201  # nothing left ahead of it
+
+
+def test_r18_receipt_times_of_a_lot_never_go_backwards(stack: Stack, staff: Account) -> None:
+    """A bid that arrived before a proxy bid placed by a later call is judged after it, at
+    its time: the quote sequence and the receipt times agree."""
+    lot, a, b = _bidding(stack, staff)
+    arrived = stack.now()
+    with ThreadPoolExecutor(1) as pool:
+        with _earlier_quote(stack, lot["id"], arrived - timedelta(seconds=1)):
+            bid = _sent(pool, lambda: stack.quote(b, lot, "125000000.00"))
+            _set_clock(stack, arrived + timedelta(seconds=2))
+            proxy = a.http.put(
+                f"/api/v1/lots/{lot['id']}/proxy", json={"max_amount": "124000000.00"}
+            )
+            assert proxy.status_code == 200, proxy.text
+        answer = bid.result(timeout=10)
+    assert answer.status_code == 201, answer.text
+    quotes = stack.anonymous().get(f"/api/v1/lots/{lot['id']}/quotes").json()
+    assert quotes[-1]["amount"] == "125000000.00" and quotes[-2]["by_proxy"]
+    times = [datetime.fromisoformat(q["received_at"]) for q in quotes]
+    assert times == sorted(times)
+    assert times[-1] == arrived + timedelta(seconds=2)
