@@ -54,6 +54,12 @@ def serve(
             raise click.UsageError("--workers > 1 serves plain HTTP behind nginx; drop --tls-*")
         if normalise_url(settings.resolved_database_url).get_backend_name() != "postgresql":
             raise click.UsageError("--workers > 1 needs PostgreSQL (WANGUA_DATABASE_URL)")
+        if settings.timer_grace_ms == 0:
+            click.echo(
+                "提示:多个进程时请设置 WANGUA_TIMER_GRACE_MS(如 2000),使截止前送达其他进程的"
+                "出价在决定结果前得到判定(见 docs/deployment.md)",
+                err=True,
+            )
         migrate(settings)
         run_workers(host=host, port=port, workers=workers)
         return

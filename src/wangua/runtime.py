@@ -11,7 +11,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from cryptography import x509
 from sqlalchemy.orm import Session, SessionTransaction
@@ -62,6 +62,8 @@ class Work:
     timers_changed: bool = False
     after_catch_up: SessionTransaction | None = None
     """The savepoint after timers this transaction fired (see scheduler.catch_up)."""
+    timer_grace: timedelta = timedelta(0)
+    """How long after its due time a timer closing a quoting window fires (scheduler)."""
     waiting: Callable[[int], datetime | None] = lambda lot_id: None
     """The earliest receipt time of a quote to the lot this process has received and not
     yet judged (bidding.receipts)."""
@@ -108,6 +110,7 @@ class Runtime:
         self.on_timers_changed: Callable[[], None] = lambda: None
         self.advance_lock = threading.Lock()
         self.receipts = Receipts()
+        self.timer_grace = timedelta(milliseconds=settings.timer_grace_ms)
 
     @property
     def trust_anchors(self) -> list[x509.Certificate]:
@@ -123,6 +126,7 @@ class Runtime:
                 self.db.is_postgres,
                 self.sealing_key,
                 self.publish_targets,
+                timer_grace=self.timer_grace,
                 waiting=self.receipts.earliest,
             )
             refused = None

@@ -15,13 +15,18 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
+import pytest
 
 from tests.api.bidding_support import deadline, listing_lot, to_timed_bidding
 from tests.api.test_deadline_scheduling import _set_clock
 from tests.harness import Account, Stack
+from wangua.bidding import service
 from wangua.bidding.receipts import Receipt
+from wangua.identity.service import actor_for_token
 from wangua.monitoring.metrics import QUOTES_WAITING
+from wangua.runtime import Runtime
 from wangua.scheduler import service as scheduler
+from wangua.web import act_as
 
 
 def _waiting() -> float:
@@ -190,3 +195,36 @@ def test_r18_receipt_times_of_a_lot_never_go_backwards(stack: Stack, staff: Acco
     times = [datetime.fromisoformat(q["received_at"]) for q in quotes]
     assert times == sorted(times)
     assert times[-1] == arrived + timedelta(seconds=2)
+
+
+def test_r25c_a_closing_timer_waits_its_grace_for_bids_other_processes_received(
+    stack: Stack, staff: Account, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With several processes (WANGUA_TIMER_GRACE_MS) the countdown's end fires a grace
+    after the deadline, at the deadline: a bid another process received before it and
+    judged in the grace is accepted; a bid received in the grace is refused."""
+    lot, a, _ = _bidding(stack, staff)
+    ends = deadline(stack, lot)
+    monkeypatch.setattr(stack.runtime, "timer_grace", timedelta(seconds=2))
+    _set_clock(stack, ends + timedelta(seconds=1))
+    scheduler.fire_due(stack.runtime)
+    late = stack.quote(a, lot, "122000000.00")
+    assert late.status_code == 409 and late.json()["code"] == "NOT_OPEN", late.text
+    assert _status(stack, lot) == "timed_bidding"
+    received = ends - timedelta(milliseconds=500)
+    other = Runtime(stack.runtime.settings)  # another process serving the same database
+    try:
+        with other.read() as session:
+            actor = actor_for_token(session, a.token)
+        assert actor is not None
+        with other.work(act_as(actor, ("bidder",))) as work:
+            service.place_quote(work, lot["id"], 12_200_000_000, "other-process", received)
+    finally:
+        other.close()
+    assert deadline(stack, lot) == received + timedelta(minutes=5)
+    _set_clock(stack, received + timedelta(minutes=5, seconds=1))
+    scheduler.fire_due(stack.runtime)
+    assert _status(stack, lot) == "timed_bidding"
+    _set_clock(stack, received + timedelta(minutes=5, seconds=2))
+    scheduler.fire_due(stack.runtime)
+    assert _status(stack, lot) in {"sold", "unsold"}

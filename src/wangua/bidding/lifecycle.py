@@ -76,7 +76,7 @@ def close_deposits(work: Work, lot: Lot, at: datetime) -> None:
     )
 
 
-@handles("listing_end")
+@handles("listing_end", closing=True)
 def end_listing(work: Work, lot: Lot, at: datetime) -> None:
     """R-22: at the deadline, ask the bidders who quoted; with no quote the lot is unsold."""
     if lot.status != "listing" or _suspended_by_outage(work, lot, at):
@@ -174,7 +174,7 @@ def warn(work: Work, lot: Lot, at: datetime) -> None:
     )
 
 
-@handles("countdown_end")
+@handles("countdown_end", closing=True)
 def end_countdown(work: Work, lot: Lot, at: datetime) -> None:
     """R-25c, R-23, R-27: the countdown ended; no bid is taken any more."""
     if lot.status != "timed_bidding" or _suspended_by_outage(work, lot, at):

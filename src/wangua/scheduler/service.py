@@ -5,6 +5,12 @@ due at or before now fires, in due order. Writers call it after taking the
 lot lock, so a quote is always judged against the lot as it stands at its
 receipt time, however late the scheduler loop runs. The loop and the
 simulated clock's `advance` call it too; a fired timer never fires again.
+
+A timer that closes a quoting window (`closing`) fires WANGUA_TIMER_GRACE_MS after
+it is due, still at its due time: with several processes, a bid another process
+received before the deadline is judged before the lot is decided (R-25c; within one
+process bidding.receipts makes sure of it without waiting). A quote received in the
+grace is refused all the same: the window has closed by the time.
 """
 
 from __future__ import annotations
@@ -12,7 +18,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import ColumnElement, and_, delete, func, or_, select
+from sqlalchemy.orm import Session
 
 from wangua.lots.models import Lot
 from wangua.lots.repository import try_lock_lot
@@ -22,22 +29,53 @@ from wangua.scheduler.models import Timer
 Handler = Callable[[Work, Lot, datetime], None]
 _handlers: dict[str, Handler] = {}
 _follow_ups: set[str] = set()
+_closing: set[str] = set()
 RECEIPT_WAIT = 5.0  # seconds a pass waits for the quotes received before a lot's timers
 
 
-def handles(*kinds: str, follow_up: bool = False) -> Callable[[Handler], Handler]:
+def handles(
+    *kinds: str, follow_up: bool = False, closing: bool = False
+) -> Callable[[Handler], Handler]:
     """Register the handler of these timer kinds. A follow-up is bookkeeping after a
     decision that nobody waits for: the scheduler fires it only after every lot due at
-    the same time has had its decisive timers (see fire_due)."""
+    the same time has had its decisive timers (see fire_due). A closing timer ends a
+    quoting window and waits the timer grace."""
 
     def register(handler: Handler) -> Handler:
         for kind in kinds:
             _handlers[kind] = handler
             if follow_up:
                 _follow_ups.add(kind)
+            if closing:
+                _closing.add(kind)
         return handler
 
     return register
+
+
+def _fireable(by: datetime, grace: timedelta) -> ColumnElement[bool]:
+    """Timers that may fire at `by`: due by then, a closing one due a grace before."""
+    if not grace:
+        return Timer.due_at <= by
+    return or_(
+        and_(Timer.kind.not_in(_closing), Timer.due_at <= by),
+        and_(Timer.kind.in_(_closing), Timer.due_at <= by - grace),
+    )
+
+
+def _next_firing(session: Session, grace: timedelta) -> datetime | None:
+    """When the earliest unfired timer may fire (see _fireable)."""
+    unfired = Timer.fired_at.is_(None)
+    if not grace:
+        return session.scalar(select(func.min(Timer.due_at)).where(unfired))
+    plain = session.scalar(
+        select(func.min(Timer.due_at)).where(unfired, Timer.kind.not_in(_closing))
+    )
+    closing = session.scalar(
+        select(func.min(Timer.due_at)).where(unfired, Timer.kind.in_(_closing))
+    )
+    times = [plain, None if closing is None else closing + grace]
+    return min((t for t in times if t is not None), default=None)
 
 
 def schedule(work: Work, lot_id: int, kind: str, due_at: datetime) -> None:
@@ -78,7 +116,7 @@ def catch_up(work: Work, lot: Lot, *, follow_ups: bool = True, savepoint: bool =
     while True:
         work.session.flush()
         due = select(Timer).where(
-            Timer.lot_id == lot.id, Timer.fired_at.is_(None), Timer.due_at <= until
+            Timer.lot_id == lot.id, Timer.fired_at.is_(None), _fireable(until, work.timer_grace)
         )
         if not follow_ups:
             due = due.where(Timer.kind.not_in(_follow_ups))
@@ -97,7 +135,7 @@ def lots_due(runtime: Runtime, at: datetime, limit: int = 200) -> list[int]:
     with runtime.read() as session:
         rows = session.execute(
             select(Timer.lot_id, func.min(Timer.due_at).label("due"))
-            .where(Timer.fired_at.is_(None), Timer.due_at <= at)
+            .where(Timer.fired_at.is_(None), _fireable(at, runtime.timer_grace))
             .group_by(Timer.lot_id)
             .order_by("due")
             .limit(limit)
@@ -106,8 +144,10 @@ def lots_due(runtime: Runtime, at: datetime, limit: int = 200) -> list[int]:
 
 
 def next_due(runtime: Runtime) -> datetime | None:
+    """When the scheduler next has a timer to fire (a closing one a grace after its due
+    time)."""
     with runtime.read() as session:
-        return session.scalar(select(func.min(Timer.due_at)).where(Timer.fired_at.is_(None)))
+        return _next_firing(session, runtime.timer_grace)
 
 
 def fire_lot(runtime: Runtime, lot_id: int, at: datetime, *, follow_ups: bool = True) -> None:
@@ -153,11 +193,9 @@ def _advance(runtime: Runtime, seconds: float) -> datetime:
     while True:
         with runtime.work(SYSTEM) as work:
             current = clock.lock(work.session)  # type: ignore[union-attr]
-            due = work.session.scalar(
-                select(func.min(Timer.due_at)).where(
-                    Timer.fired_at.is_(None), Timer.due_at <= target
-                )
-            )
+            due = _next_firing(work.session, runtime.timer_grace)
+            if due is not None and due > target:
+                due = None
             step = target if due is None else max(due, current)
             clock.set(work.session, step)  # type: ignore[union-attr]
         if due is None:
