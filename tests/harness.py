@@ -31,6 +31,7 @@ from wangua.app import create_app
 from wangua.config import Settings
 from wangua.identity.certificates import init_ca, issue_certificate, sign_message
 from wangua.identity.service import create_user, hashed_password
+from wangua.kit.arrival import HttpToolsArrival
 from wangua.runtime import Runtime
 from wangua.serving import migrate
 
@@ -106,6 +107,7 @@ class ServerThread:
             app,
             host="127.0.0.1",
             port=self.port,
+            http=HttpToolsArrival,  # as `wangua serve`
             log_level="warning",
             lifespan="on",
             timeout_graceful_shutdown=1,

@@ -9,24 +9,30 @@ every quote to the lot that arrived before it (bidding.receipts).
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import Depends
+from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
 
 from wangua.bidding import service
 from wangua.bidding.prejudge import refuse_stale
 from wangua.bidding.receipts import Receipt
+from wangua.kit.arrival import arrived_at
 from wangua.kit.times import wall_now
 from wangua.runtime import Actor, Runtime
 from wangua.web import ObjectId, RuntimeDep
 
 
-async def received(lot_id: ObjectId, rt: RuntimeDep) -> AsyncIterator[Receipt]:
-    """R-18: the quote's receipt, stamped before anything else is done with the request;
-    the simulated clock is read from the database, so only the system clock's stamp is
-    taken on the event loop itself."""
-    at = wall_now() if rt.clock.mode == "system" else await run_in_threadpool(rt.now)
+async def received(lot_id: ObjectId, request: Request, rt: RuntimeDep) -> AsyncIterator[Receipt]:
+    """R-18: the quote's receipt, at the moment the HTTP protocol read the whole request
+    (kit.arrival), else now, before anything else is done with it. The simulated clock
+    is read from the database instead: its time moves only when told to."""
+    if rt.clock.mode == "system":
+        stamped = arrived_at(request.scope)
+        at = wall_now() if stamped is None else datetime.fromtimestamp(stamped, UTC)
+    else:
+        at = await run_in_threadpool(rt.now)
     receipt = rt.receipts.arrive(lot_id, at)
     try:
         yield receipt

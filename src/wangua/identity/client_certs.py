@@ -18,6 +18,8 @@ from urllib.parse import unquote
 from fastapi import Request
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+from wangua.kit.arrival import StampArrival
+
 
 def presented_certificate(request: Request, trusted_proxies: frozenset[str]) -> str | None:
     """The PEM of the client certificate of this request's connection, if any."""
@@ -32,8 +34,9 @@ def presented_certificate(request: Request, trusted_proxies: frozenset[str]) -> 
     return None
 
 
-class ClientCertificateProtocol(H11Protocol):
-    """HTTP/1.1 over TLS that hands the peer certificate to the application."""
+class ClientCertificateProtocol(StampArrival, H11Protocol):
+    """HTTP/1.1 over TLS that hands the peer certificate to the application (and stamps
+    arrivals, kit.arrival)."""
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)

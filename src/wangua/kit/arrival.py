@@ -1,0 +1,44 @@
+"""When a request has arrived (R-18), stamped by the HTTP protocol itself.
+
+The application sees a request only when the event loop runs its task, and in a burst
+the loop first reads every request that came in together and then runs the tasks one
+by one, each as far as its first worker thread: the hundredth of a hundred bids sent
+together would be stamped tens of milliseconds after it arrived. The protocol's
+`data_received` runs for every connection with data before any task, so the stamp is
+taken there, when the chunk that completes the request (its body included: nobody
+holds a place with the headers and sends the amount later) is read off the socket.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+RECEIVED_AT = "wangua.received_at"
+
+
+class StampArrival:
+    """Mixin for uvicorn's HTTP protocols: a complete request's scope state gets the wall
+    time (`time.time()`) its last chunk was read. Requests pipelined in one chunk before
+    the last get none; their application stamps them itself."""
+
+    cycle: Any
+
+    def data_received(self, data: bytes) -> None:
+        at = time.time()
+        super().data_received(data)  # type: ignore[misc]
+        cycle = self.cycle
+        if cycle is not None and not cycle.more_body:
+            cycle.scope["state"].setdefault(RECEIVED_AT, at)
+
+
+class HttpToolsArrival(StampArrival, HttpToolsProtocol):
+    """uvicorn's default HTTP/1.1 protocol, stamping arrivals."""
+
+
+def arrived_at(scope: Any) -> float | None:
+    """The stamp of a request's arrival, if its protocol took one."""
+    state = scope.get("state")
+    return None if state is None else state.get(RECEIVED_AT)
