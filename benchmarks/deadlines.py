@@ -1,6 +1,9 @@
 """Deadlines: 100 lots whose countdowns end at the same instant, on the system clock.
 Every lot must close within 50 ms after its deadline, and no quote may be accepted at
-or after it; a bidder fires quotes at each lot from just before to just after.
+or after it; a bidder fires quotes at each lot at and just after the deadline. 50 more
+lots with the same deadline take bids from just before it as well: a bid sent before
+the deadline is received before it (R-18), so it must be judged so, and restart the
+countdown (R-25a), however many bids arrive with it.
 
 Setup runs on the simulated clock up to timed bidding (the same lot dates, so the same
 countdown end), then moves that clock to the real time and hands over to a system-clock
@@ -37,11 +40,12 @@ from benchmarks.fanout import raise_nofile
 from benchmarks.stats import percentile
 from benchmarks.system import server
 
-LOTS = 100
+LOTS = 100  # lots that close at the deadline: bids at and after it only
+EARLY_LOTS = 50  # lots that also take bids before it
 OFFSETS_MS = (-30, -10, -3, 0, 3, 10, 30, 100)
 SETUP_GUESS = timedelta(seconds=150)  # the simulated setup takes about this long
 MARGIN = timedelta(seconds=25)  # from the hand-over to the deadline, at least
-CONNECT_AHEAD = 2.0  # seconds before the deadline the bidder's 800 connections open
+CONNECT_AHEAD = 2.0  # seconds before the deadline the bidder's 900 connections open
 LENGTH = re.compile(rb"content-length: *(\d+)", re.IGNORECASE)
 
 
@@ -122,7 +126,7 @@ async def _fire(port: int, lots: list[dict[str, Any]], token: str, deadline: flo
     await asyncio.sleep(max(0.0, deadline - CONNECT_AHEAD - time.time()))
     calls: dict[tuple[int, int], tuple[QuoteCall, bytes]] = {}
     for lot in lots:
-        for offset in OFFSETS_MS:
+        for offset in _offsets(lot):
             call = QuoteCall()
             await loop.create_connection(lambda c=call: c, "127.0.0.1", port)
             payload = json.dumps({"amount": lot["bid"], "request_id": str(uuid.uuid4())})
@@ -136,8 +140,9 @@ async def _fire(port: int, lots: list[dict[str, Any]], token: str, deadline: flo
     async def volley(offset: int) -> None:
         await asyncio.sleep(max(0.0, deadline + offset / 1000 - time.time()))
         for lot in lots:
-            call, request = calls[lot["id"], offset]
-            call.send(request)
+            if (lot["id"], offset) in calls:
+                call, request = calls[lot["id"], offset]
+                call.send(request)
 
     await asyncio.gather(*(volley(offset) for offset in OFFSETS_MS))
     answers: list[Answer] = []
@@ -155,6 +160,10 @@ async def _fire(port: int, lots: list[dict[str, Any]], token: str, deadline: flo
     for transport in transports:
         transport.close()
     return [w.result_at for w in watchers], answers
+
+
+def _offsets(lot: dict[str, Any]) -> list[int]:
+    return [o for o in OFFSETS_MS if lot["early"] or o >= 0]
 
 
 def measure(plan: Any, log: Any = print) -> dict[str, Any]:
@@ -184,7 +193,11 @@ def _measure_once(log: Any, *, workers: int) -> dict[str, Any]:  # noqa: PLR0915
             stack = process_stack(inst, sim.url)
             staff = stack.account("staff", "xianning-city")
             with ThreadPoolExecutor(max_workers=4) as pool:
-                lots = list(pool.map(lambda _: stack.published_lot(staff), range(LOTS)))
+                lots = list(
+                    pool.map(lambda _: stack.published_lot(staff), range(LOTS + EARLY_LOTS))
+                )
+                for index, lot in enumerate(lots):
+                    lot["early"] = index >= LOTS
                 first, second = stack.bidder(), stack.bidder()
                 list(pool.map(lambda lot: stack.qualified(first, lot), lots))
                 list(pool.map(lambda lot: stack.qualified(second, lot), lots))
@@ -294,12 +307,12 @@ def _summarise(
             if at >= in_force:
                 late_accepted.append((lot["id"], quote["received_at"], in_force.isoformat()))
             in_force = at + timedelta(minutes=5)
-        if timed:
+        if timed and lot["early"]:
             extended += 1
     closed = [
         (lot, at)
         for lot, at in zip(lots, result_at, strict=True)
-        if at is not None and views[lot["id"]]["status"] in ("sold", "unsold")
+        if not lot["early"] and at is not None and views[lot["id"]]["status"] in ("sold", "unsold")
     ]
     lags = [1000 * (at - deadline.timestamp()) for _, at in closed]
     stamped = [
@@ -313,17 +326,21 @@ def _summarise(
         for _, _, status, code, _, sent in answers
     )
     early = [a for a in answers if a[5] < cut]
+    receipt_lag = [1000 * (_t(a[4]).timestamp() - a[5]) for a in answers if a[2] == 201 and a[4]]
     accepted_after = [
         a for a in answers if a[2] == 201 and a[4] is not None and _t(a[4]) >= deadline
     ]
     out = {
-        "lots": len(lots),
+        "lots": LOTS,
+        "early_lots": EARLY_LOTS,
         "deadline": deadline.isoformat(),
         "setup_seconds": setup,
         "offsets_ms": list(OFFSETS_MS),
         "quotes_sent": len(answers),
         "sent_before": len(early),
         "sent_before_accepted": sum(1 for a in early if a[2] == 201),
+        "sent_before_refused_late": sum(1 for a in early if a[3] == "NOT_OPEN"),
+        "receipt_lag_ms": receipt_lag,
         "send_spread_ms": {
             str(off): 1000 * (max(a[5] for a in answers if a[1] == off) - cut) - off
             for off in OFFSETS_MS
@@ -340,12 +357,17 @@ def _summarise(
         "stamped_lag_max_ms": max(stamped) if stamped else float("nan"),
     }
     log(
-        f"  {out['closed_at_deadline']}/{LOTS} lots closed at the deadline "
-        f"({extended} extended by a bid before it); close lag p50 {out['lag_p50_ms']:.1f} ms "
+        f"  {out['closed_at_deadline']}/{LOTS} lots closed at the deadline, "
+        f"{extended}/{EARLY_LOTS} with bids before it extended by one; "
+        f"close lag p50 {out['lag_p50_ms']:.1f} ms "
         f"p99 {out['lag_p99_ms']:.1f} ms max {out['lag_max_ms']:.1f} ms; "
         f"{out['within_50ms']} within 50 ms; accepted at/after the deadline: "
         f"{out['accepted_at_or_after']}; {out['sent_before']} sent before it, "
-        f"{out['sent_before_accepted']} of them accepted; answers {dict(codes)}; "
+        f"{out['sent_before_accepted']} of them accepted, "
+        f"{out['sent_before_refused_late']} refused as late; receipt stamp after send "
+        f"(accepted, ms) p50 {percentile(receipt_lag, 50):.1f} "
+        f"max {max(receipt_lag, default=0):.1f}; "
+        f"answers {dict(codes)}; "
         f"last send after its instant per offset (ms): {out['send_spread_ms']}"
     )
     return out

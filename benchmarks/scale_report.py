@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.deadlines import CONNECT_AHEAD
+from benchmarks.stats import percentile
 
 ANALYSIS = Path(__file__).parent / "analysis-scale.md"
 
@@ -91,6 +92,14 @@ def targets(results: dict[str, Any]) -> list[tuple[str, str, str]]:
                 _verdict(dl["accepted_at_or_after"] == 0),
             )
         )
+        if "sent_before_refused_late" in dl:
+            out.append(
+                (
+                    "deadlines: no bid sent before the deadline refused as late (R-18 receipt)",
+                    f"{dl['sent_before_refused_late']} of {dl['sent_before']}",
+                    _verdict(dl["sent_before_refused_late"] == 0),
+                )
+            )
     idle = results.get("idle")
     if idle and idle.get("levels"):
         levels = {int(k): v for k, v in idle["levels"].items()}
@@ -150,31 +159,39 @@ its `received_at` comes from one API watcher beside it.
             parts.append(f"### Deadlines\n\nNot measured: {dl['error']}")
         else:
             answers = ", ".join(f"{k}: {v}" for k, v in sorted(dl["answers"].items()))
-            extended = f"{dl['extended']} extended by a bid accepted before it"
+            early_lots = dl.get("early_lots", 0)
             early = f"{dl.get('sent_before', 'n/a')}, {dl.get('sent_before_accepted', 'n/a')}"
             lag = f"{dl['lag_p50_ms']:.1f} / {dl['lag_p99_ms']:.1f} / {dl['lag_max_ms']:.1f} ms"
+            late = dl.get("sent_before_refused_late", "n/a")
+            stamps = dl.get("receipt_lag_ms") or []
+            stamp = f"{percentile(stamps, 50):.1f} / {max(stamps):.1f} ms" if stamps else "n/a"
             parts.append(
                 f"""### Deadlines: {dl["lots"]} lots whose countdowns end at the same instant
 
 Setup on the simulated clock ({dl["setup_seconds"]:.0f} s) up to timed bidding with
 one shared countdown end, then a system-clock server takes over (started while the
-simulated one still served, so R-37c sees no outage). One bidder fires a bid at every
-lot at {", ".join(f"{o:+d}" for o in dl["offsets_ms"])} ms around the deadline, each on
-its own connection opened {CONNECT_AHEAD:.0f} s before, its bytes written at that
-instant (the last of each volley of {dl["lots"]} left
-{max(dl.get("send_spread_ms", {0: 0}).values()):.1f} ms after it at most); a bid
-accepted before it restarts that lot's countdown (R-25a), so such a lot does not close
-at this deadline. Close lag is when the lot's `result` event reaches an SSE watcher
-(wall clock) minus the deadline; the result's `decided_at` is the timer's due time by
-design (stamped lag max {dl["stamped_lag_max_ms"]:.0f} ms).
+simulated one still served, so R-37c sees no outage). One bidder fires a bid at each of
+{dl["lots"]} lots at {", ".join(f"{o:+d}" for o in dl["offsets_ms"] if o >= 0)} ms from
+the deadline, and at {early_lots} more lots with the same deadline at
+{", ".join(f"{o:+d}" for o in dl["offsets_ms"])} ms; each bid on its own connection opened
+{CONNECT_AHEAD:.0f} s before, its bytes written at that instant (the last of each volley
+left {max(dl.get("send_spread_ms", {0: 0}).values()):.1f} ms after it at most). A bid
+received before the deadline restarts that lot's countdown (R-25a), so those
+{early_lots} lots do not close at this deadline: they show that a bid sent before it,
+in the burst, is received before it (R-18). Close lag is when the lot's `result` event
+reaches an SSE watcher (wall clock) minus the deadline; the result's `decided_at` is
+the timer's due time by design (stamped lag max {dl["stamped_lag_max_ms"]:.0f} ms).
 
 | | |
 |---|---|
-| lots closed at the deadline | {dl["closed_at_deadline"]} of {dl["lots"]} ({extended}) |
+| lots closed at the deadline | {dl["closed_at_deadline"]} of {dl["lots"]} |
+| lots with bids before the deadline, restarted by one | {dl["extended"]} of {early_lots} |
 | close lag p50 / p99 / max | {lag} |
 | closed within 50 ms | {dl["within_50ms"]} |
 | bids sent | {dl["quotes_sent"]} |
 | sent before the deadline, and of them accepted | {early} |
+| sent before the deadline and refused as late (`NOT_OPEN`) | {late} |
+| receipt stamp after the bid was sent (accepted bids), p50 / max | {stamp} |
 | answers | {answers} |
 | accepted at or after the deadline in force | {dl["accepted_at_or_after"]} |{_two_processes(dl)}"""
             )
@@ -238,6 +255,10 @@ def _two_processes(dl: dict[str, Any]) -> str:
         (
             "sent before the deadline, and of them accepted",
             f"{two['sent_before']}, {two['sent_before_accepted']}",
+        ),
+        (
+            "sent before the deadline and refused as late (`NOT_OPEN`)",
+            str(two.get("sent_before_refused_late", "n/a")),
         ),
         ("accepted at or after the deadline in force", str(two["accepted_at_or_after"])),
     ]
