@@ -70,17 +70,27 @@ def _status(stack: Stack, lot: dict[str, Any]) -> str:
     return str(stack.lot(lot["id"])["status"])
 
 
+@contextmanager
+def _bid_held_over_the_deadline(
+    stack: Stack, pool: ThreadPoolExecutor, lot: dict[str, Any], bidder: Account
+) -> Iterator[tuple[Future[httpx.Response], datetime]]:
+    """A bid received a second before the lot's deadline, held behind an earlier quote
+    while the block runs with the clock a second past the deadline; and its receipt."""
+    ends = deadline(stack, lot)
+    received = ends - timedelta(seconds=1)
+    _set_clock(stack, received)
+    with _earlier_quote(stack, lot["id"], received - timedelta(seconds=1)):
+        bid = _sent(pool, lambda: stack.quote(bidder, lot, "122000000.00"))
+        _set_clock(stack, ends + timedelta(seconds=1))  # the countdown is over
+        yield bid, received
+
+
 def test_r25c_a_bid_received_before_the_deadline_is_accepted_though_judged_after_it(
     stack: Stack, staff: Account
 ) -> None:
     lot, a, _ = _bidding(stack, staff)
-    ends = deadline(stack, lot)
-    received = ends - timedelta(seconds=1)
-    _set_clock(stack, received)
     with ThreadPoolExecutor(2) as pool:
-        with _earlier_quote(stack, lot["id"], received - timedelta(seconds=1)):
-            bid = _sent(pool, lambda: stack.quote(a, lot, "122000000.00"))
-            _set_clock(stack, ends + timedelta(seconds=1))  # the countdown is over
+        with _bid_held_over_the_deadline(stack, pool, lot, a) as (bid, received):
             scheduler_pass = pool.submit(scheduler.fire_due, stack.runtime)
             time.sleep(0.3)
             assert not bid.done() and not scheduler_pass.done()
@@ -93,17 +103,26 @@ def test_r25c_a_bid_received_before_the_deadline_is_accepted_though_judged_after
     assert deadline(stack, lot) == received + timedelta(minutes=5)
 
 
+def test_r25c_the_countdown_ends_without_waiting_for_bids_received_after_it(
+    stack: Stack, staff: Account
+) -> None:
+    lot, _, _ = _bidding(stack, staff)
+    ends = deadline(stack, lot)
+    _set_clock(stack, ends + timedelta(seconds=2))
+    with (
+        ThreadPoolExecutor(1) as pool,
+        _earlier_quote(stack, lot["id"], ends + timedelta(seconds=1)),
+    ):
+        pool.submit(scheduler.fire_due, stack.runtime).result(timeout=scheduler.RECEIPT_WAIT / 2)
+        assert _status(stack, lot) in {"sold", "unsold"}
+
+
 def test_r25c_no_other_write_ends_the_countdown_under_a_bid_received_before_it(
     stack: Stack, staff: Account
 ) -> None:
     lot, a, b = _bidding(stack, staff)
-    ends = deadline(stack, lot)
-    received = ends - timedelta(seconds=1)
-    _set_clock(stack, received)
     with ThreadPoolExecutor(1) as pool:
-        with _earlier_quote(stack, lot["id"], received - timedelta(seconds=1)):
-            bid = _sent(pool, lambda: stack.quote(a, lot, "122000000.00"))
-            _set_clock(stack, ends + timedelta(seconds=1))
+        with _bid_held_over_the_deadline(stack, pool, lot, a) as (bid, _):
             proxy = b.http.put(
                 f"/api/v1/lots/{lot['id']}/proxy", json={"max_amount": "130000000.00"}
             )

@@ -131,7 +131,8 @@ def catch_up(work: Work, lot: Lot, *, follow_ups: bool = True, savepoint: bool =
         work.after_catch_up = work.session.begin_nested()
 
 
-def lots_due(runtime: Runtime, at: datetime, limit: int = 200) -> list[int]:
+def lots_due(runtime: Runtime, at: datetime, limit: int = 200) -> dict[int, datetime]:
+    """The lots with a timer to fire at `at`, earliest first, each with its earliest."""
     with runtime.read() as session:
         rows = session.execute(
             select(Timer.lot_id, func.min(Timer.due_at).label("due"))
@@ -140,7 +141,7 @@ def lots_due(runtime: Runtime, at: datetime, limit: int = 200) -> list[int]:
             .order_by("due")
             .limit(limit)
         )
-        return [lot_id for lot_id, _ in rows]
+        return {lot_id: due for lot_id, due in rows}
 
 
 def next_due(runtime: Runtime) -> datetime | None:
@@ -152,9 +153,10 @@ def next_due(runtime: Runtime) -> datetime | None:
 
 def fire_lot(runtime: Runtime, lot_id: int, at: datetime, *, follow_ups: bool = True) -> None:
     """Bring the lot up to the present, once the quotes this process received for it
-    before `at` are judged (R-25c): a countdown does not end under a bid received before
-    its end. A quote stuck longer than RECEIPT_WAIT only delays the timers it precedes
-    (catch_up leaves them), to the next pass."""
+    before `at`, its earliest timer's due time, are judged (R-25c): a countdown does not
+    end under a bid received before its end, and does not wait for the bids after it,
+    which it refuses. A quote stuck longer than RECEIPT_WAIT only delays the timers it
+    precedes (catch_up leaves them), to the next pass."""
     runtime.receipts.wait_judged(lot_id, at, RECEIPT_WAIT)
     with runtime.work(SYSTEM) as work:
         lot = try_lock_lot(work, lot_id)
@@ -171,10 +173,10 @@ def fire_due(runtime: Runtime) -> int:
     lot_ids = lots_due(runtime, now)
     if not lot_ids:  # the usual idle pass: one read
         return 0
-    for lot_id in lot_ids:
-        fire_lot(runtime, lot_id, now, follow_ups=False)
-    for lot_id in lots_due(runtime, now):
-        fire_lot(runtime, lot_id, now)
+    for lot_id, due in lot_ids.items():
+        fire_lot(runtime, lot_id, due, follow_ups=False)
+    for lot_id, due in lots_due(runtime, now).items():
+        fire_lot(runtime, lot_id, due)
     return len(lot_ids)
 
 
@@ -200,5 +202,5 @@ def _advance(runtime: Runtime, seconds: float) -> datetime:
             clock.set(work.session, step)  # type: ignore[union-attr]
         if due is None:
             return target
-        for lot_id in lots_due(runtime, step):
-            fire_lot(runtime, lot_id, step)
+        for lot_id, earliest in lots_due(runtime, step).items():
+            fire_lot(runtime, lot_id, earliest)
