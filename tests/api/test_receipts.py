@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from tests.api.bidding_support import deadline, listing_lot, to_timed_bidding
-from tests.api.test_deadline_scheduling import _set_clock
+from tests.api.test_deadline_scheduling import _set_clock, _timed_lots
 from tests.harness import Account, Stack
 from wangua.bidding import service
 from wangua.bidding.receipts import Receipt
@@ -115,6 +115,26 @@ def test_r25c_the_countdown_ends_without_waiting_for_bids_received_after_it(
     ):
         pool.submit(scheduler.fire_due, stack.runtime).result(timeout=scheduler.RECEIPT_WAIT / 2)
         assert _status(stack, lot) in {"sold", "unsold"}
+
+
+def test_r25c_a_lot_whose_bids_are_still_judged_holds_up_no_other_lots_decision(
+    stack: Stack, staff: Account
+) -> None:
+    (waiting, other), a = _timed_lots(stack, staff, 2)
+    ends = deadline(stack, waiting)
+    _set_clock(stack, ends - timedelta(seconds=10))
+    assert stack.quote(a, other, "122000000.00").status_code == 201  # `other` ends later
+    scheduler.fire_due(stack.runtime)  # the warnings: only the countdowns' ends are left
+    _set_clock(stack, deadline(stack, other) + timedelta(seconds=1))
+    with (
+        ThreadPoolExecutor(1) as pool,
+        _earlier_quote(stack, waiting["id"], ends - timedelta(seconds=1)),
+    ):
+        scheduler_pass = pool.submit(scheduler.fire_due, stack.runtime)
+        _until(lambda: _status(stack, other) != "timed_bidding", "the other lot's decision", 2.0)
+        assert _status(stack, waiting) == "timed_bidding"
+    scheduler_pass.result(timeout=10)
+    assert _status(stack, waiting) in {"sold", "unsold"}
 
 
 def test_r25c_no_other_write_ends_the_countdown_under_a_bid_received_before_it(

@@ -101,17 +101,20 @@ class Receipts:
             queue = self._waiting.get(lot_id)
             return min(r.received_at for r in queue) if queue else None
 
+    def _settled(self, lot_id: int, before: datetime) -> bool:
+        return all(r.received_at >= before for r in self._waiting.get(lot_id, ()))
+
+    def settled(self, lot_id: int, before: datetime) -> bool:
+        """Whether every quote to the lot received before `before` is judged."""
+        with self._changed:
+            return self._settled(lot_id, before)
+
     def wait_judged(self, lot_id: int, before: datetime, timeout: float) -> bool:
         """Block until every quote to the lot received before `before` is judged, or
         `timeout` seconds pass; say whether they all are."""
         deadline = time.monotonic() + timeout
-
-        def settled() -> bool:
-            queue = self._waiting.get(lot_id, ())
-            return all(r.received_at >= before for r in queue)
-
         with self._changed:
-            while not settled():
+            while not self._settled(lot_id, before):
                 left = deadline - time.monotonic()
                 if left <= 0:
                     return False

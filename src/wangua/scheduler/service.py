@@ -167,13 +167,15 @@ def fire_lot(runtime: Runtime, lot_id: int, at: datetime, *, follow_ups: bool = 
 def fire_due(runtime: Runtime) -> int:
     """One pass of the scheduler: every lot with a due timer is caught up, the decisive
     timers of all of them before any follow-up, so when many countdowns end together
-    each lot's result is out without waiting for the others' settlements. Returns the
-    lots seen."""
+    each lot's result is out without waiting for the others' settlements; and the lots
+    with no quote received before their timers still to judge before the lots that have
+    one, so no lot's decision waits for another's bids. Returns the lots seen."""
     now = runtime.now()
     lot_ids = lots_due(runtime, now)
     if not lot_ids:  # the usual idle pass: one read
         return 0
-    for lot_id, due in lot_ids.items():
+    settled = runtime.receipts.settled
+    for lot_id, due in sorted(lot_ids.items(), key=lambda item: not settled(*item)):
         fire_lot(runtime, lot_id, due, follow_ups=False)
     for lot_id, due in lots_due(runtime, now).items():
         fire_lot(runtime, lot_id, due)
