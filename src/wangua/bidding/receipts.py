@@ -3,8 +3,8 @@
 Its turn at the lot's lock may come much later: in the burst of bids at a deadline every
 request takes its share of one interpreter, and a bid that reached the server a few
 milliseconds before the deadline used to be judged, and refused, seconds after it. So each
-quote is stamped the moment it arrives, on the event loop before any worker thread, and
-keeps its place in its lot's queue until it has been judged:
+quote is stamped the moment it has arrived (by the HTTP protocol, kit.arrival) and keeps
+its place in its lot's queue until it has been judged:
 
 - the quotes to a lot are judged in the order they arrived: the locked judging of one
   waits until every quote that arrived before it has been judged (`Receipts.turn`), so a
@@ -12,11 +12,11 @@ keeps its place in its lot's queue until it has been judged:
   restarted the countdown (R-25a), and receipt times rise with the quote sequence;
 - a lot's timers fire only up to the earliest receipt still waiting
   (`scheduler.service.catch_up`), and the scheduler waits for the quotes received before
-  the time it brings a lot up to (`Receipts.wait_judged`): a countdown never ends under a
-  bid received before its end.
+  a lot's timers are due (`Receipts.wait_judged`): a countdown never ends under a bid
+  received before its end.
 
-A queue is the process's: with several processes, quotes that reached another process are
-ordered only by the lot's lock there, as before.
+A queue is the process's: quotes that reached different processes are ordered by the
+lot's lock, and WANGUA_TIMER_GRACE_MS gives another process's bids time (scheduler).
 """
 
 from __future__ import annotations
