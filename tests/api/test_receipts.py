@@ -267,3 +267,17 @@ def test_r25c_a_closing_timer_waits_its_grace_for_bids_other_processes_received(
     _set_clock(stack, received + timedelta(minutes=5, seconds=2))
     scheduler.fire_due(stack.runtime)
     assert _status(stack, lot) in {"sold", "unsold"}
+
+
+def test_r22_with_a_timer_grace_the_inquiry_still_opens_at_the_listing_deadline(
+    stack: Stack, staff: Account, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The grace holds back the countdown's end only: the listing deadline opens the
+    inquiry, whose answers count from the deadline on (R-22)."""
+    lot, (a, _), _ = listing_lot(stack, staff, 2)
+    assert stack.quote(a, lot, "120000000.00").status_code == 201
+    monkeypatch.setattr(stack.runtime, "timer_grace", timedelta(seconds=2))
+    _set_clock(stack, datetime.fromisoformat(lot["listing_end"]) + timedelta(seconds=1))
+    answer = a.http.post(f"/api/v1/lots/{lot['id']}/inquiry", json={"join": True})
+    assert answer.status_code == 200, answer.text
+    assert _status(stack, lot) == "inquiry"

@@ -76,7 +76,7 @@ def close_deposits(work: Work, lot: Lot, at: datetime) -> None:
     )
 
 
-@handles("listing_end", closing=True)
+@handles("listing_end")
 def end_listing(work: Work, lot: Lot, at: datetime) -> None:
     """R-22: at the deadline, ask the bidders who quoted; with no quote the lot is unsold."""
     if lot.status != "listing" or _suspended_by_outage(work, lot, at):

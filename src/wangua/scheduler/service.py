@@ -6,11 +6,12 @@ lot lock, so a quote is always judged against the lot as it stands at its
 receipt time, however late the scheduler loop runs. The loop and the
 simulated clock's `advance` call it too; a fired timer never fires again.
 
-A timer that closes a quoting window (`closing`) fires WANGUA_TIMER_GRACE_MS after
-it is due, still at its due time: with several processes, a bid another process
-received before the deadline is judged before the lot is decided (R-25c; within one
-process bidding.receipts makes sure of it without waiting). A quote received in the
-grace is refused all the same: the window has closed by the time.
+A closing timer (the countdown's end, which decides the lot) fires
+WANGUA_TIMER_GRACE_MS after it is due, still at its due time: with several processes, a
+bid another process received before the deadline is judged before the lot is decided
+(R-25c; within one process bidding.receipts makes sure of it without waiting). A quote
+received in the grace is refused all the same: the window has closed by the time. A
+timer that also opens something (the listing deadline opens the inquiry) cannot wait.
 """
 
 from __future__ import annotations
@@ -38,8 +39,8 @@ def handles(
 ) -> Callable[[Handler], Handler]:
     """Register the handler of these timer kinds. A follow-up is bookkeeping after a
     decision that nobody waits for: the scheduler fires it only after every lot due at
-    the same time has had its decisive timers (see fire_due). A closing timer ends a
-    quoting window and waits the timer grace."""
+    the same time has had its decisive timers (see fire_due). A closing timer ends timed
+    bidding and waits the timer grace."""
 
     def register(handler: Handler) -> Handler:
         for kind in kinds:
