@@ -31,7 +31,7 @@ from wangua.app import create_app
 from wangua.config import Settings
 from wangua.identity.certificates import init_ca, issue_certificate, sign_message
 from wangua.identity.service import create_user, hashed_password
-from wangua.kit.arrival import HttpToolsArrival
+from wangua.kit.http_protocol import HttpProtocol
 from wangua.runtime import Runtime
 from wangua.serving import migrate
 
@@ -99,15 +99,16 @@ class Receiver:
 
 
 class ServerThread:
-    """uvicorn serving an app from a background thread."""
+    """uvicorn serving an app from a background thread, with `wangua serve`'s HTTP
+    protocol unless `http` names another (uvicorn's "httptools", "h11")."""
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Any, http: Any = HttpProtocol) -> None:
         self.port = free_port()
         config = uvicorn.Config(
             app,
             host="127.0.0.1",
             port=self.port,
-            http=HttpToolsArrival,  # as `wangua serve`
+            http=http,
             log_level="warning",
             lifespan="on",
             timeout_graceful_shutdown=1,
@@ -372,8 +373,9 @@ def captured_logs() -> Iterator[list[str]]:
 
 
 @contextmanager
-def running_stack(backend: str, base: Path) -> Iterator[Stack]:
-    """Migrate a fresh database, start a server on it, and create the first administrator."""
+def running_stack(backend: str, base: Path, http: Any = HttpProtocol) -> Iterator[Stack]:
+    """Migrate a fresh database, start a server on it (`http`: see ServerThread), and
+    create the first administrator."""
     ca_dir = base / "ca"
     init_ca(ca_dir)
     pg_name = None
@@ -415,7 +417,7 @@ def running_stack(backend: str, base: Path) -> Iterator[Stack]:
             anchors=runtime.trust_anchors,
         )
     try:
-        with ServerThread(create_app(runtime=runtime)) as server:
+        with ServerThread(create_app(runtime=runtime), http) as server:
             stack = Stack(backend, server.url, runtime, ca_dir, base, receiver=receiver)
             stack.admin = stack.login(Account("admin", "admin password", admin_key, admin_cert))
             stack.cosigner = stack.account("supervisor")

@@ -4,9 +4,11 @@ watcher; a watcher resuming from further back still gets everything."""
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 from collections.abc import Hashable, Iterator
+from contextlib import suppress
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -16,6 +18,7 @@ import pytest
 
 from tests.api.bidding_support import listing_lot
 from tests.harness import Stack, running_stack
+from wangua.kit import direct_body
 from wangua.live import api, tail
 from wangua.live.tail import Feed, Frames
 from wangua.runtime import Runtime
@@ -66,6 +69,23 @@ def _watch(url: str, lot_id: int, after: int, want: int, out: list[int]) -> None
 def test_many_watchers_share_one_read_per_publish(
     primary: Stack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """On `wangua serve`'s protocol the tail writes each event to every connection itself
+    (kit.direct_body)."""
+    _many_watchers_share_one_read_per_publish(primary, monkeypatch)
+
+
+def test_served_without_direct_body_watchers_get_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Served by plain uvicorn (as behind TLS with client certificates), each response
+    sends what the tail gives it through ASGI: the same frames, in order, as shared."""
+    with running_stack("sqlite", tmp_path, http="httptools") as plain:
+        _many_watchers_share_one_read_per_publish(plain, monkeypatch)
+
+
+def _many_watchers_share_one_read_per_publish(
+    primary: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
     lot, (first, second), _ = listing_lot(primary, primary.account("staff", "xianning-city"), 2)
     start = primary.lot(lot["id"])
     reads = _count_reads(monkeypatch, api, "EVENTS")
@@ -98,6 +118,65 @@ def test_many_watchers_share_one_read_per_publish(
     # A watcher from the very beginning, behind anything the tail keeps, misses nothing.
     _watch(primary.url, lot["id"], 0, QUOTES, seen[WATCHERS])
     assert seen[WATCHERS] == quote_seqs
+
+
+def test_r19c_a_watcher_that_stops_reading_is_let_go_and_resumes(
+    primary: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A watcher whose connection holds more than LAG_LIMIT unsent bytes is dropped, not
+    buffered without end; the others get every event, and a watcher resuming from where
+    the dropped one was misses nothing."""
+    monkeypatch.setattr(direct_body, "LAG_LIMIT", 64 * 1024)
+    shown = api.EVENTS
+
+    def padded(rt: Runtime, lot_id: int, view: Hashable, after: int, limit: int) -> Frames:
+        """Each event followed by a 1 MiB comment: a few fill the sockets' buffers (about
+        3 MB on loopback), then the connection's own."""
+        return [
+            (seq, text + ": " + "x" * (1 << 20) + "\n\n")
+            for seq, text in shown.read(rt, lot_id, view, after, limit)
+        ]
+
+    monkeypatch.setattr(api, "EVENTS", replace(shown, read=padded))
+    lot, (first, second), _ = listing_lot(primary, primary.account("staff", "xianning-city"), 2)
+    start = primary.lot(lot["id"])
+    last_event = _last_event(primary, lot["id"])
+    port = int(primary.url.rsplit(":", 1)[1])
+    stalled = socket.socket()
+    stalled.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    stalled.connect(("127.0.0.1", port))
+    stalled.sendall(
+        f"GET /api/v1/lots/{lot['id']}/events HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        f"Last-Event-ID: {last_event}\r\n\r\n".encode()
+    )
+    reading: list[int] = []
+    reader = threading.Thread(
+        target=_watch, args=(primary.url, lot["id"], last_event, QUOTES, reading), daemon=True
+    )
+    reader.start()
+    _wait_for_streams(primary, 2)
+    amount = int(start["start_price"].split(".")[0])
+    increment = int(start["increment"].split(".")[0])
+    for i in range(QUOTES):
+        bidder = first if i % 2 == 0 else second
+        assert primary.quote(bidder, lot, f"{amount + i * increment}.00").status_code == 201
+    reader.join(30)
+    assert len(reading) == QUOTES
+
+    shared = tail.tails(primary.runtime, api.EVENTS)
+    deadline = time.monotonic() + 10
+    while shared.watchers > 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert shared.watchers == 0, "the stalled watcher is still held"
+    stalled.settimeout(10)  # a connection still held would time out here
+    with suppress(ConnectionResetError):
+        while stalled.recv(1 << 16):
+            pass
+    stalled.close()
+
+    resumed: list[int] = []
+    _watch(primary.url, lot["id"], last_event, QUOTES, resumed)
+    assert resumed == reading
 
 
 def _last_event(stack: Stack, lot_id: int) -> int:

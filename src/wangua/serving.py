@@ -12,7 +12,7 @@ from sqlalchemy import create_engine, text
 from wangua.config import Settings
 from wangua.db import normalise_url
 from wangua.identity.client_certs import ClientCertificateProtocol
-from wangua.kit.arrival import HttpToolsArrival
+from wangua.kit.http_protocol import HttpProtocol
 from wangua.migrations import upgrade
 
 MIGRATION_LOCK = 7_316_842  # pg_advisory_lock key: one process migrates at a time
@@ -55,7 +55,7 @@ def run_workers(*, host: str, port: int, workers: int) -> None:
     uvicorn.run(
         "wangua.serving:worker_app",
         factory=True,
-        http=HttpToolsArrival,
+        http=HttpProtocol,
         workers=workers,
         host=host,
         port=port,
@@ -80,7 +80,7 @@ def run(
 
     config = uvicorn.Config(
         create_app(settings),
-        http=ClientCertificateProtocol if tls_client_ca else HttpToolsArrival,
+        http=ClientCertificateProtocol if tls_client_ca else HttpProtocol,
         host=host,
         port=port,
         ssl_certfile=tls_cert,

@@ -14,8 +14,6 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
-
 RECEIVED_AT = "wangua.received_at"
 
 
@@ -32,10 +30,6 @@ class StampArrival:
         cycle = self.cycle
         if cycle is not None and not cycle.more_body:
             cycle.scope["state"].setdefault(RECEIVED_AT, at)
-
-
-class HttpToolsArrival(StampArrival, HttpToolsProtocol):
-    """uvicorn's default HTTP/1.1 protocol, stamping arrivals."""
 
 
 def arrived_at(scope: Any) -> float | None:

@@ -6,12 +6,12 @@ import json
 from collections.abc import Hashable
 
 from fastapi import APIRouter, Request
-from fastapi.responses import StreamingResponse
 
 from wangua.kit.problems import Problem
 from wangua.kit.times import rfc3339
 from wangua.live.events import events_after
 from wangua.live.models import LotEvent
+from wangua.live.stream import TailResponse
 from wangua.live.tail import Feed, Frames, tails
 from wangua.runtime import Runtime
 from wangua.web import ObjectId, RuntimeDep
@@ -35,16 +35,19 @@ EVENTS = Feed(read_frames, HEARTBEAT_SECONDS)
 
 
 @router.get("/lots/{lot_id}/events")
-async def lot_events(lot_id: ObjectId, request: Request, rt: RuntimeDep) -> StreamingResponse:
+async def lot_events(lot_id: ObjectId, request: Request, rt: RuntimeDep) -> TailResponse:
     """R-19c: every accepted quote and phase change, as it happens. `id:` is the lot's
     event sequence number; reconnecting with Last-Event-ID resumes without gaps."""
     last = request.headers.get("last-event-id") or request.query_params.get("last_event_id") or "0"
     if not last.isdigit():
         raise Problem(422, "INVALID_EVENT_ID", "Last-Event-ID 不正确")
 
-    await tails(rt, EVENTS).require_lot(lot_id)
-    return StreamingResponse(
-        tails(rt, EVENTS).stream(lot_id, int(last), first="retry: 2000\n\n"),
-        media_type="text/event-stream",
+    shared = tails(rt, EVENTS)
+    await shared.require_lot(lot_id)
+    return TailResponse(
+        shared,
+        lot_id,
+        int(last),
+        first="retry: 2000\n\n",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )

@@ -9,11 +9,14 @@ frames: a publish costs one read, one rendering and one wake per stream, however
 watchers. A stream that resumes from further back than the tail holds reads the log
 itself, through the same reader.
 
+Streams are sinks: the follower writes what it has read to every stream of the tail
+in one loop (with the server's direct body, kit.direct_body, straight to each
+connection), so a publish wakes no task per watcher.
+
 Freshness is by the broadcaster's generation: the follower takes its waiter before it
 reads, so a publish during the read (a commit the read may not see) sets the waiter and
-is read next. When nothing is published for a heartbeat the follower wakes the streams
-anyway, and each sends the feed's keep-alive: one timer per lot and view instead of one
-per stream.
+is read next. When nothing is published for a heartbeat the follower writes the feed's
+keep-alive to every stream: one timer per lot and view instead of one per stream.
 """
 
 from __future__ import annotations
@@ -23,7 +26,9 @@ import bisect
 import logging
 import weakref
 from collections.abc import AsyncIterator, Callable, Hashable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from wangua.kit.lanes import LIVE
 from wangua.lots.repository import get_lot
@@ -50,6 +55,14 @@ class Feed:
     keep_alive: Callable[[Runtime, Hashable], str] | None = None
 
 
+class Sink(Protocol):
+    """Where a stream's frames go."""
+
+    def write(self, data: bytes) -> bool:
+        """Take `data`; False if the stream is gone (it is then written to no more)."""
+        ...
+
+
 @dataclass(eq=False)
 class Tail:
     lot_id: int
@@ -58,7 +71,7 @@ class Tail:
     frames: Encoded = field(default_factory=list)
     read_generation: int = -1  # the broadcaster generation when its newest read began
     users: int = 0
-    changed: asyncio.Event = field(default_factory=asyncio.Event)  # set at the next pulse
+    sinks: dict[Sink, int] = field(default_factory=dict)  # each caught-up stream's last seq
     keep_alive: bytes = COMMENT
     follower: asyncio.Task[None] | None = None
 
@@ -69,10 +82,25 @@ class Tail:
     def after(self, seq: int) -> Encoded:
         return self.frames[bisect.bisect_right(self.frames, seq, key=_seq) :]
 
-    def pulse(self) -> None:
-        """Wake every stream waiting on the tail: new frames, or a heartbeat."""
-        changed, self.changed = self.changed, asyncio.Event()
-        changed.set()
+    def deliver(self, frames: Encoded) -> None:
+        """Write new frames to every caught-up stream: the same bytes to all of them, but
+        to a stream that has some already (it resumed from an id beyond them)."""
+        shared = b"".join(f for _, f in frames)
+        first, last = frames[0][0], frames[-1][0]
+        for sink, after in list(self.sinks.items()):
+            data = shared if after < first else b"".join(f for s, f in frames if s > after)
+            if data:
+                self.sinks[sink] = last
+                self._write(sink, data)
+
+    def beat(self) -> None:
+        """The heartbeat: every stream gets the keep-alive."""
+        for sink in list(self.sinks):
+            self._write(sink, self.keep_alive)
+
+    def _write(self, sink: Sink, data: bytes) -> None:
+        if not sink.write(data):
+            self.sinks.pop(sink, None)
 
 
 def _seq(frame: tuple[int, bytes]) -> int:
@@ -114,30 +142,31 @@ class Tails:
             await LIVE.run(_require_lot, self.rt, lot_id)
             self._known.add(lot_id)
 
-    async def stream(
-        self, lot_id: int, after: int, view: Hashable = None, first: str = ""
-    ) -> AsyncIterator[bytes]:
-        """`first`, then the lot's frames after `after` as they come, and the keep-alive
-        when idle.
-
-        No polling for a disconnect: the response's own listener cancels the generator
-        when the client leaves (or, on servers of ASGI spec 2.4, the next send fails)."""
+    @asynccontextmanager
+    async def watching(
+        self, sink: Sink, lot_id: int, after: int, view: Hashable = None, first: str = ""
+    ) -> AsyncIterator[None]:
+        """While open, `sink` gets `first`, then the lot's frames after `after` as they
+        come, and the keep-alive when idle. A stream from further back than the tail holds
+        reads the log itself until it has caught up with the tail."""
         tail = self._open(lot_id, after, view)
         try:
             if first:
-                yield first.encode()
-            woken = False
-            while True:
-                changed = tail.changed  # before looking: a pulse after the look still wakes us
-                frames = await self._frames_after(tail, after)
-                if frames:
-                    after = frames[-1][0]
-                    yield frames[0][1] if len(frames) == 1 else b"".join(f for _, f in frames)
-                elif woken:  # the tail's heartbeat
-                    yield tail.keep_alive
-                await changed.wait()
-                woken = True
+                sink.write(first.encode())
+            while after < tail.base:
+                frames = await self._read(tail, after)
+                if not frames:
+                    break
+                sink.write(b"".join(f for _, f in frames))
+                after = frames[-1][0]
+            frames = tail.after(after)  # from here to joining the tail, nothing awaits
+            if frames:
+                sink.write(b"".join(f for _, f in frames))
+                after = frames[-1][0]
+            tail.sinks[sink] = after
+            yield
         finally:
+            tail.sinks.pop(sink, None)
             self._close(tail)
 
     def _open(self, lot_id: int, after: int, view: Hashable) -> Tail:
@@ -158,13 +187,6 @@ class Tails:
             if tail.follower is not None:
                 tail.follower.cancel()
 
-    async def _frames_after(self, tail: Tail, after: int) -> Encoded:
-        """The frames after `after` the tail has read; from the log itself when `after` is
-        behind what the tail keeps."""
-        if after < tail.base:
-            return await self._read(tail, after)
-        return tail.after(after)
-
     async def _read(self, tail: Tail, after: int) -> Encoded:
         return await LIVE.run(_encoded, self.feed.read, self.rt, tail.lot_id, tail.view, after)
 
@@ -178,7 +200,7 @@ class Tails:
                     frames = await self._read(tail, tail.last)
                 except Exception:
                     log.exception("reading lot %s's events failed; retrying", tail.lot_id)
-                    tail.pulse()  # the streams keep their connections alive meanwhile
+                    tail.beat()  # the streams keep their connections alive meanwhile
                     await asyncio.sleep(RETRY_SECONDS)
                     continue
                 if frames:
@@ -186,7 +208,7 @@ class Tails:
                     if len(tail.frames) > KEEP:
                         tail.base = tail.frames[-KEEP - 1][0]
                         del tail.frames[:-KEEP]
-                    tail.pulse()
+                    tail.deliver(frames)
                 # a full page may leave more behind: read again at once
                 tail.read_generation = started if len(frames) < READ_LIMIT else -1
                 continue
@@ -195,7 +217,7 @@ class Tails:
                     await waiter.wait()
             except TimeoutError:
                 await self._renew_keep_alive(tail)
-                tail.pulse()
+                tail.beat()
 
     async def _renew_keep_alive(self, tail: Tail) -> None:
         if self.feed.keep_alive is None:

@@ -23,6 +23,7 @@ from wangua.applications.models import Application
 from wangua.kit.problems import Problem, not_found
 from wangua.live.events import events_after
 from wangua.live.models import LotEvent
+from wangua.live.stream import TailResponse
 from wangua.live.tail import Feed, Frames, tails
 from wangua.lots.models import Lot
 from wangua.pages.public import board_context
@@ -103,7 +104,7 @@ BOARD = Feed(read_frames, TICK_SECONDS, keep_alive=_idle_tick)
 @router.get("/lots/{lot_id}/live")
 async def live_board(
     lot_id: ObjectId, request: Request, rt: RuntimeDep, viewer: Viewer, after: int = 0
-) -> StreamingResponse:
+) -> TailResponse:
     """The lot's board as it changes; `Last-Event-ID` (or `after`) resumes without gaps.
     Watchers reading the same language, who are not bidders of the lot, share one
     rendering per event (live/tail.py); a bidder's own rows are marked in theirs."""
@@ -125,9 +126,12 @@ async def live_board(
             return view, "retry: 2000\n\n" + _tick(locale, rt.clock.now(session))
 
     view, first = await run_in_threadpool(opening)
-    return StreamingResponse(
-        tails(rt, BOARD).stream(lot_id, max(after, 0), view, first),
-        media_type="text/event-stream",
+    return TailResponse(
+        tails(rt, BOARD),
+        lot_id,
+        max(after, 0),
+        view=view,
+        first=first,
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
     )
 
