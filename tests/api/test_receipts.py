@@ -281,3 +281,33 @@ def test_r22_with_a_timer_grace_the_inquiry_still_opens_at_the_listing_deadline(
     answer = a.http.post(f"/api/v1/lots/{lot['id']}/inquiry", json={"join": True})
     assert answer.status_code == 200, answer.text
     assert _status(stack, lot) == "inquiry"
+
+
+def test_r22_an_inquiry_answer_received_before_the_inquiry_ends_counts_though_judged_after(
+    stack: Stack, staff: Account
+) -> None:
+    """An answer is received when it arrives, like a quote: the inquiry does not end under
+    an answer received before its end, and the answer is judged at its receipt."""
+    lot, (a, b), _ = listing_lot(stack, staff, 2)
+    assert stack.quote(a, lot, "120000000.00").status_code == 201
+    assert stack.quote(b, lot, "121000000.00").status_code == 201
+    stack.advance_to(lot["listing_end"])
+    inquiry = f"/api/v1/lots/{lot['id']}/inquiry"
+    assert b.http.post(inquiry, json={"join": True}).status_code == 200
+    ends = datetime.fromisoformat(stack.lot(lot["id"])["inquiry_end"])
+    received = ends - timedelta(seconds=1)
+    _set_clock(stack, received)
+    with ThreadPoolExecutor(2) as pool:
+        with _earlier_quote(stack, lot["id"], received - timedelta(seconds=1)):
+            answer = _sent(pool, lambda: a.http.post(inquiry, json={"join": True}))
+            _set_clock(stack, ends + timedelta(seconds=1))  # the inquiry is over
+            scheduler_pass = pool.submit(scheduler.fire_due, stack.runtime)
+            time.sleep(0.3)
+            assert not answer.done() and not scheduler_pass.done()
+            assert _status(stack, lot) == "inquiry"
+        response = answer.result(timeout=10)
+        scheduler_pass.result(timeout=10)
+    assert response.status_code == 200, response.text
+    assert datetime.fromisoformat(response.json()["answered_at"]) == received
+    assert _status(stack, lot) == "timed_bidding"
+    assert stack.quote(a, lot, "122000000.00").status_code == 201  # a joined: a may bid

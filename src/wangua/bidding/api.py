@@ -12,7 +12,7 @@ from wangua.applications.repository import bidder_numbers
 from wangua.bidding import service
 from wangua.bidding.board import result_view
 from wangua.bidding.models import Quote
-from wangua.bidding.submission import Received, submit_quote
+from wangua.bidding.submission import Received, in_turn, submit_quote
 from wangua.kit.money import format_fen, parse_amount
 from wangua.kit.times import rfc3339
 from wangua.lots.repository import get_lot
@@ -83,18 +83,23 @@ def list_quotes(
 
 
 @router.post("/lots/{lot_id}/inquiry")
-def answer_inquiry(
-    lot_id: ObjectId, body: InquiryBody, rt: RuntimeDep, actor: Bidder
+async def answer_inquiry(
+    receipt: Received, lot_id: ObjectId, body: InquiryBody, rt: RuntimeDep, actor: Bidder
 ) -> dict[str, Any]:
-    """R-21, R-22, R-24: join (or decline) timed bidding within 5 minutes of the deadline."""
-    with rt.work(actor) as work:
-        answer = service.answer_inquiry(work, lot_id, body.join)
-        lot = get_lot(work.session, lot_id)
-        return {
-            "join": answer.joined,
-            "answered_at": rfc3339(answer.answered_at),
-            "inquiry_end": rfc3339(lot.inquiry_end),
-        }
+    """R-21, R-22, R-24: join (or decline) timed bidding within 5 minutes of the deadline,
+    judged at the server's receipt time, the moment it arrived."""
+
+    def answer() -> dict[str, Any]:
+        with rt.work(actor) as work:
+            answered = service.answer_inquiry(work, lot_id, body.join, receipt.received_at)
+            lot = get_lot(work.session, lot_id)
+            return {
+                "join": answered.joined,
+                "answered_at": rfc3339(answered.answered_at),
+                "inquiry_end": rfc3339(lot.inquiry_end),
+            }
+
+    return await in_turn(rt, receipt, answer)
 
 
 @router.put("/lots/{lot_id}/proxy")

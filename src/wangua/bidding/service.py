@@ -337,9 +337,14 @@ def _cancel_proxy(work: Work, lot: Lot, application: Application, now: datetime)
     return bool(proxies)
 
 
-def answer_inquiry(work: Work, lot_id: int, join: bool) -> InquiryAnswer:
-    """R-21, R-22, R-24: a bidder with a valid listing quote answers within 5 minutes."""
+def answer_inquiry(
+    work: Work, lot_id: int, join: bool, received_at: datetime | None = None
+) -> InquiryAnswer:
+    """R-21, R-22, R-24: a bidder with a valid listing quote answers within 5 minutes,
+    judged at its receipt time: `received_at` when stamped on arrival, else now."""
     lot = lock_lot(work, lot_id)
+    if received_at is not None:
+        work.received(received_at)
     catch_up(work, lot)
     now = work.now()
     if lot.status != "inquiry" or lot.inquiry_end is None or now >= lot.inquiry_end:

@@ -1,16 +1,18 @@
-"""A quote's way from the request to its answer (R-18 … R-26), for the API and the pages.
+"""A quote's way from the request to its answer (R-18 … R-26), for the API and the pages,
+and an inquiry answer's (R-21, R-22).
 
-It is stamped on arrival (`received`, a dependency declared before the caller's
-authentication), refused at once when the committed lot plainly refuses it
-(bidding.prejudge), and otherwise judged under the lot's lock at its receipt time, after
-every quote to the lot that arrived before it (bidding.receipts).
+Either is stamped on arrival (`received`, a dependency declared before the caller's
+authentication) and judged under the lot's lock at its receipt time, after every request
+to the lot that arrived before it (bidding.receipts); a quote is refused at once when the
+committed lot plainly refuses it (bidding.prejudge).
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from functools import partial
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
@@ -25,7 +27,7 @@ from wangua.web import ObjectId, RuntimeDep
 
 
 async def received(lot_id: ObjectId, request: Request, rt: RuntimeDep) -> AsyncIterator[Receipt]:
-    """R-18: the quote's receipt, at the moment the HTTP protocol read the whole request
+    """R-18: the request's receipt, at the moment the HTTP protocol read the whole request
     (kit.arrival), else now, before anything else is done with it. The simulated clock
     is read from the database instead: its time moves only when told to."""
     if rt.clock.mode == "system":
@@ -41,6 +43,25 @@ async def received(lot_id: ObjectId, request: Request, rt: RuntimeDep) -> AsyncI
 
 
 Received = Annotated[Receipt, Depends(received)]
+T = TypeVar("T")
+
+
+async def in_turn(
+    rt: Runtime,
+    receipt: Receipt,
+    judge: Callable[[], T],
+    meanwhile: Callable[[], None] | None = None,
+) -> T:
+    """Run `judge` in a worker thread once every request to the lot received before
+    `receipt` has been judged; while those are, `meanwhile` may refuse it at once."""
+    try:
+        if not rt.receipts.next_up(receipt):
+            if meanwhile is not None:
+                await run_in_threadpool(meanwhile)
+            await rt.receipts.turn(receipt)
+        return await run_in_threadpool(judge)
+    finally:
+        rt.receipts.judged(receipt)
 
 
 def _refuse_stale(
@@ -66,10 +87,9 @@ async def submit_quote(
 ) -> tuple[dict[str, Any], bool]:
     """Judge the quote received as `receipt`; return its view and whether it is new. While
     quotes that arrived before it are judged, a stale one is refused without waiting."""
-    try:
-        if not rt.receipts.next_up(receipt):
-            await run_in_threadpool(_refuse_stale, rt, actor, receipt, amount_fen, request_id)
-            await rt.receipts.turn(receipt)
-        return await run_in_threadpool(_judge, rt, actor, receipt, amount_fen, request_id)
-    finally:
-        rt.receipts.judged(receipt)
+    return await in_turn(
+        rt,
+        receipt,
+        partial(_judge, rt, actor, receipt, amount_fen, request_id),
+        partial(_refuse_stale, rt, actor, receipt, amount_fen, request_id),
+    )

@@ -15,7 +15,7 @@ from wangua.applications import service as applications
 from wangua.applications.models import Application
 from wangua.bidding import service as bidding
 from wangua.bidding.board import bidder_standing, next_minimum
-from wangua.bidding.submission import Received, submit_quote
+from wangua.bidding.submission import Received, in_turn, submit_quote
 from wangua.deposits import accounts
 from wangua.kit.money import format_fen, parse_amount
 from wangua.kit.problems import Problem, not_found
@@ -207,17 +207,23 @@ async def place_quote(
 
 
 @router.post("/lots/{lot_id}/inquiry")
-def answer_inquiry(
+async def answer_inquiry(
+    receipt: Received,
     lot_id: ObjectId,
     request: Request,
     rt: RuntimeDep,
     actor: Bidder,
     join: Annotated[str, Form(pattern="^(yes|no)$")],
 ) -> HTMLResponse:
-    """R-21, R-22: join timed bidding, or decline, before the inquiry ends."""
-    with rt.work(actor) as work:
-        bidding.answer_inquiry(work, lot_id, join == "yes")
-    return _panel(request, rt, lot_id, actor)
+    """R-21, R-22: join timed bidding, or decline, before the inquiry ends; received when
+    it arrives."""
+
+    def answer() -> HTMLResponse:
+        with rt.work(actor) as work:
+            bidding.answer_inquiry(work, lot_id, join == "yes", receipt.received_at)
+        return _panel(request, rt, lot_id, actor)
+
+    return await in_turn(rt, receipt, answer)
 
 
 @router.post("/lots/{lot_id}/proxy")
