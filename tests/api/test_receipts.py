@@ -23,9 +23,11 @@ from tests.harness import Account, Stack
 from wangua.bidding import service
 from wangua.bidding.receipts import Receipt
 from wangua.identity.service import actor_for_token
+from wangua.lots.repository import lock_lot
 from wangua.monitoring.metrics import QUOTES_WAITING
-from wangua.runtime import Runtime
+from wangua.runtime import Runtime, Work
 from wangua.scheduler import service as scheduler
+from wangua.scheduler.service import catch_up
 from wangua.web import act_as
 
 
@@ -140,16 +142,22 @@ def test_r25c_a_lot_whose_bids_are_still_judged_holds_up_no_other_lots_decision(
 def test_r25c_no_other_write_ends_the_countdown_under_a_bid_received_before_it(
     stack: Stack, staff: Account
 ) -> None:
+    """A write that brings the lot up to now stops at the held bid's receipt; a proxy set
+    after the bid arrived is judged after it, inside the countdown the bid restarted."""
     lot, a, b = _bidding(stack, staff)
-    with ThreadPoolExecutor(1) as pool:
+    proxy_url = f"/api/v1/lots/{lot['id']}/proxy"
+    with ThreadPoolExecutor(2) as pool:
         with _bid_held_over_the_deadline(stack, pool, lot, a) as (bid, _):
-            proxy = b.http.put(
-                f"/api/v1/lots/{lot['id']}/proxy", json={"max_amount": "130000000.00"}
-            )
-            assert proxy.status_code == 409, proxy.text  # the countdown is over for it
+            with stack.runtime.work() as work:
+                catch_up(work, lock_lot(work, lot["id"]))
             assert _status(stack, lot) == "timed_bidding"
+            proxy = _sent(pool, lambda: b.http.put(proxy_url, json={"max_amount": "130000000"}))
+            time.sleep(0.2)
+            assert not proxy.done()
         answer = bid.result(timeout=10)
+        proxied = proxy.result(timeout=10)
     assert answer.status_code == 201, answer.text
+    assert proxied.status_code == 200, proxied.text
 
 
 def test_r25a_a_bid_after_the_deadline_is_judged_after_the_bid_before_it_that_restarted_it(
@@ -215,25 +223,39 @@ def test_r18_a_quote_refused_before_its_judging_leaves_the_queue(
 
 
 def test_r18_receipt_times_of_a_lot_never_go_backwards(stack: Stack, staff: Account) -> None:
-    """A bid that arrived before a proxy bid placed by a later call is judged after it, at
-    its time: the quote sequence and the receipt times agree."""
+    """A bid that arrived before a proxy bid another process placed is judged after it, at
+    that bid's time: the quote sequence and the receipt times agree."""
     lot, a, b = _bidding(stack, staff)
     arrived = stack.now()
+    later = arrived + timedelta(seconds=2)
     with ThreadPoolExecutor(1) as pool:
         with _earlier_quote(stack, lot["id"], arrived - timedelta(seconds=1)):
             bid = _sent(pool, lambda: stack.quote(b, lot, "125000000.00"))
-            _set_clock(stack, arrived + timedelta(seconds=2))
-            proxy = a.http.put(
-                f"/api/v1/lots/{lot['id']}/proxy", json={"max_amount": "124000000.00"}
-            )
-            assert proxy.status_code == 200, proxy.text
+            _set_clock(stack, later)
+            with _other_process(stack, a) as work:
+                service.set_proxy(work, lot["id"], 12_400_000_000, 1000, later)
         answer = bid.result(timeout=10)
     assert answer.status_code == 201, answer.text
     quotes = stack.anonymous().get(f"/api/v1/lots/{lot['id']}/quotes").json()
     assert quotes[-1]["amount"] == "125000000.00" and quotes[-2]["by_proxy"]
     times = [datetime.fromisoformat(q["received_at"]) for q in quotes]
     assert times == sorted(times)
-    assert times[-1] == arrived + timedelta(seconds=2)
+    assert times[-1] == later
+
+
+@contextmanager
+def _other_process(stack: Stack, account: Account) -> Iterator[Work]:
+    """A write by `account` through another process serving the same database: its own
+    runtime, with its own queue of receipts."""
+    other = Runtime(stack.runtime.settings)
+    try:
+        with other.read() as session:
+            actor = actor_for_token(session, account.token)
+        assert actor is not None
+        with other.work(act_as(actor, ("bidder",))) as work:
+            yield work
+    finally:
+        other.close()
 
 
 def test_r25c_a_closing_timer_waits_its_grace_for_bids_other_processes_received(
@@ -251,15 +273,8 @@ def test_r25c_a_closing_timer_waits_its_grace_for_bids_other_processes_received(
     assert late.status_code == 409 and late.json()["code"] == "NOT_OPEN", late.text
     assert _status(stack, lot) == "timed_bidding"
     received = ends - timedelta(milliseconds=500)
-    other = Runtime(stack.runtime.settings)  # another process serving the same database
-    try:
-        with other.read() as session:
-            actor = actor_for_token(session, a.token)
-        assert actor is not None
-        with other.work(act_as(actor, ("bidder",))) as work:
-            service.place_quote(work, lot["id"], 12_200_000_000, "other-process", received)
-    finally:
-        other.close()
+    with _other_process(stack, a) as work:
+        service.place_quote(work, lot["id"], 12_200_000_000, "other-process", received)
     assert deadline(stack, lot) == received + timedelta(minutes=5)
     _set_clock(stack, received + timedelta(minutes=5, seconds=1))
     scheduler.fire_due(stack.runtime)
@@ -311,3 +326,30 @@ def test_r22_an_inquiry_answer_received_before_the_inquiry_ends_counts_though_ju
     assert datetime.fromisoformat(response.json()["answered_at"]) == received
     assert _status(stack, lot) == "timed_bidding"
     assert stack.quote(a, lot, "122000000.00").status_code == 201  # a joined: a may bid
+
+
+def test_r26_a_proxy_set_before_the_deadline_bids_at_its_receipt_though_judged_after_it(
+    stack: Stack, staff: Account
+) -> None:
+    """A proxy is received when it arrives, like a quote: set a second before the end of
+    the countdown and judged after it, it still bids at once, and its bid (received then)
+    restarts the countdown (R-26, R-25a)."""
+    lot, a, _ = _bidding(stack, staff)
+    ends = deadline(stack, lot)
+    received = ends - timedelta(seconds=1)
+    _set_clock(stack, received)
+    proxy = f"/api/v1/lots/{lot['id']}/proxy"
+    with ThreadPoolExecutor(2) as pool:
+        with _earlier_quote(stack, lot["id"], received - timedelta(seconds=1)):
+            setting = _sent(pool, lambda: a.http.put(proxy, json={"max_amount": "130000000"}))
+            _set_clock(stack, ends + timedelta(seconds=1))  # the countdown is over
+            scheduler_pass = pool.submit(scheduler.fire_due, stack.runtime)
+            time.sleep(0.3)
+            assert not setting.done() and not scheduler_pass.done()
+        response = setting.result(timeout=10)
+        scheduler_pass.result(timeout=10)
+    assert response.status_code == 200, response.text
+    assert datetime.fromisoformat(response.json()["set_at"]) == received
+    assert _status(stack, lot) == "timed_bidding"
+    assert stack.lot(lot["id"])["current_price"] == "122000000.00"  # the proxy's bid
+    assert deadline(stack, lot) == received + timedelta(minutes=5)

@@ -103,18 +103,32 @@ async def answer_inquiry(
 
 
 @router.put("/lots/{lot_id}/proxy")
-def set_proxy(lot_id: ObjectId, body: ProxyBody, rt: RuntimeDep, actor: Bidder) -> dict[str, Any]:
-    """R-26: a proxy with a maximum; bids it triggers are placed before this answers."""
+async def set_proxy(
+    receipt: Received, lot_id: ObjectId, body: ProxyBody, rt: RuntimeDep, actor: Bidder
+) -> dict[str, Any]:
+    """R-26: a proxy with a maximum; bids it triggers are placed before this answers.
+    Received, like a quote, when it arrived."""
     max_fen = parse_amount(body.max_amount, field="max_amount")
-    with rt.work(actor) as work:
-        proxy = service.set_proxy(work, lot_id, max_fen, rt.settings.proxy_max_steps)
-        return {"max_amount": format_fen(proxy.max_fen), "set_at": rfc3339(proxy.set_at)}
+
+    def setting() -> dict[str, Any]:
+        with rt.work(actor) as work:
+            proxy = service.set_proxy(
+                work, lot_id, max_fen, rt.settings.proxy_max_steps, receipt.received_at
+            )
+            return {"max_amount": format_fen(proxy.max_fen), "set_at": rfc3339(proxy.set_at)}
+
+    return await in_turn(rt, receipt, setting)
 
 
 @router.delete("/lots/{lot_id}/proxy", status_code=204)
-def cancel_proxy(lot_id: ObjectId, rt: RuntimeDep, actor: Bidder) -> Response:
-    with rt.work(actor) as work:
-        service.cancel_proxy(work, lot_id)
+async def cancel_proxy(
+    receipt: Received, lot_id: ObjectId, rt: RuntimeDep, actor: Bidder
+) -> Response:
+    def cancelling() -> None:
+        with rt.work(actor) as work:
+            service.cancel_proxy(work, lot_id, receipt.received_at)
+
+    await in_turn(rt, receipt, cancelling)
     return Response(status_code=204)
 
 

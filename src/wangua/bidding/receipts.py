@@ -15,8 +15,9 @@ its place in its lot's queue until it has been judged:
   a lot's timers are due (`Receipts.wait_judged`): a countdown never ends under a bid
   received before its end.
 
-The inquiry's answers (R-21, R-22) queue the same way: the inquiry does not end under an
-answer received before its end.
+The inquiry's answers (R-21, R-22) and proxy settings and cancellations (R-26) queue the
+same way: the inquiry does not end under an answer received before its end, and a proxy
+bids at its receipt.
 
 A queue is the process's: quotes that reached different processes are ordered by the
 lot's lock, and WANGUA_TIMER_GRACE_MS gives another process's bids time (scheduler).

@@ -127,3 +127,8 @@ def quoting(
         ended=row.status in ENDED,
         last_received_at=row.last_received_at,
     )
+
+
+def last_receipt(session: Session, lot_id: int) -> datetime | None:
+    """The receipt time of the lot's latest quote."""
+    return session.scalar(select(_LAST_RECEIPT).select_from(Lot).where(Lot.id == lot_id))

@@ -18,7 +18,7 @@ from wangua.audit.service import lot_stream, record
 from wangua.bidding import rules
 from wangua.bidding.lifecycle import restart_countdown
 from wangua.bidding.models import InquiryAnswer, Proxy, Quote
-from wangua.bidding.repository import Quoting, quoting
+from wangua.bidding.repository import Quoting, last_receipt, quoting
 from wangua.kit.money import format_fen
 from wangua.kit.problems import Problem
 from wangua.kit.times import rfc3339
@@ -123,8 +123,7 @@ def place_quote(
     lot = lock_lot(work, lot_id)
     seen = _quoting(work, lot, request_id, received_at)
     if received_at is not None:
-        latest = seen.last_received_at
-        work.received(received_at if latest is None else max(received_at, latest))
+        _received(work, received_at, seen.last_received_at)
     if seen.timers_due:  # a bid at the deadline closes the lot; the settlement is left to
         catch_up(work, lot, follow_ups=False)  # the scheduler, not to the bid's answer
         seen = _quoting(work, lot, request_id)
@@ -262,9 +261,21 @@ def _in_timed_bidding(work: Work, lot: Lot) -> None:
         raise Problem(409, "NOT_IN_TIMED_BIDDING", "当前不在网上限时竞价阶段")
 
 
-def set_proxy(work: Work, lot_id: int, max_fen: int, max_steps: int) -> Proxy:
-    """R-26: hand bidding to a proxy with a maximum; it bids at once if someone else leads."""
+def _received(work: Work, received_at: datetime, latest: datetime | None) -> None:
+    """R-18: the request was received at `received_at`, but never before the lot's latest
+    quote (`latest`): the lot's receipt times do not go backwards."""
+    work.received(received_at if latest is None else max(received_at, latest))
+
+
+def set_proxy(
+    work: Work, lot_id: int, max_fen: int, max_steps: int, received_at: datetime | None = None
+) -> Proxy:
+    """R-26: hand bidding to a proxy with a maximum; it bids at once if someone else leads.
+    Judged, and its bid placed, at its receipt time: `received_at` when stamped on
+    arrival (never before the lot's latest quote), else now."""
     lot = lock_lot(work, lot_id)
+    if received_at is not None:
+        _received(work, received_at, last_receipt(work.session, lot.id))
     catch_up(work, lot)
     _in_timed_bidding(work, lot)
     application = _participant(work, lot)
@@ -307,9 +318,12 @@ def set_proxy(work: Work, lot_id: int, max_fen: int, max_steps: int) -> Proxy:
     return proxy
 
 
-def cancel_proxy(work: Work, lot_id: int) -> None:
-    """R-26: the bidder may cancel the proxy at any time and bid by hand."""
+def cancel_proxy(work: Work, lot_id: int, received_at: datetime | None = None) -> None:
+    """R-26: the bidder may cancel the proxy at any time and bid by hand; the proxy bids
+    for nothing received after the cancellation's receipt (`received_at`, as set_proxy)."""
     lot = lock_lot(work, lot_id)
+    if received_at is not None:
+        _received(work, received_at, last_receipt(work.session, lot.id))
     catch_up(work, lot)
     application = application_of(work.session, lot.id, work.actor.user_id)
     if application is None:

@@ -1,5 +1,5 @@
 """A quote's way from the request to its answer (R-18 … R-26), for the API and the pages,
-and an inquiry answer's (R-21, R-22).
+and an inquiry answer's (R-21, R-22) or a proxy's (R-26).
 
 Either is stamped on arrival (`received`, a dependency declared before the caller's
 authentication) and judged under the lot's lock at its receipt time, after every request

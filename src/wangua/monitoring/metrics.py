@@ -20,7 +20,7 @@ QUOTE_SECONDS = Histogram(
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
 )
 QUOTES_WAITING = Gauge(
-    "wangua_quotes_waiting", "已收到、尚未判定的报价与询问答复数(按到达顺序等待判定)"
+    "wangua_quotes_waiting", "已收到、尚未判定的报价、询问答复与委托数(按到达顺序等待判定)"
 )
 SSE_CLIENTS = Gauge("wangua_sse_clients", "当前连接的实时事件(SSE)客户端数")
 QUOTE_ROUTE = "/api/v1/lots/{lot_id}/quotes"

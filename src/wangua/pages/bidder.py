@@ -4,6 +4,7 @@ inquiry, hand bidding to a proxy. Every action calls the same service as the API
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -15,6 +16,7 @@ from wangua.applications import service as applications
 from wangua.applications.models import Application
 from wangua.bidding import service as bidding
 from wangua.bidding.board import bidder_standing, next_minimum
+from wangua.bidding.receipts import Receipt
 from wangua.bidding.submission import Received, in_turn, submit_quote
 from wangua.deposits import accounts
 from wangua.kit.money import format_fen, parse_amount
@@ -24,7 +26,7 @@ from wangua.lots.models import Lot
 from wangua.lots.repository import get_lot
 from wangua.pages.rendering import render
 from wangua.pages.session import page_role
-from wangua.runtime import Actor, Runtime
+from wangua.runtime import Actor, Runtime, Work
 from wangua.web import ObjectId, RuntimeDep
 
 router = APIRouter(include_in_schema=False)
@@ -206,6 +208,24 @@ async def place_quote(
     return render(request, "bidder/quote_placed.html", context, status_code=200)
 
 
+async def _acted_in_turn(
+    request: Request,
+    rt: Runtime,
+    receipt: Receipt,
+    actor: Actor,
+    act: Callable[[Work], object],
+) -> HTMLResponse:
+    """Do what the bidder asked, judged at its receipt in turn with the lot's other
+    requests (bidding.submission), then show the panel as it now stands."""
+
+    def acting() -> HTMLResponse:
+        with rt.work(actor) as work:
+            act(work)
+        return _panel(request, rt, receipt.lot_id, actor)
+
+    return await in_turn(rt, receipt, acting)
+
+
 @router.post("/lots/{lot_id}/inquiry")
 async def answer_inquiry(
     receipt: Received,
@@ -217,32 +237,44 @@ async def answer_inquiry(
 ) -> HTMLResponse:
     """R-21, R-22: join timed bidding, or decline, before the inquiry ends; received when
     it arrives."""
-
-    def answer() -> HTMLResponse:
-        with rt.work(actor) as work:
-            bidding.answer_inquiry(work, lot_id, join == "yes", receipt.received_at)
-        return _panel(request, rt, lot_id, actor)
-
-    return await in_turn(rt, receipt, answer)
+    return await _acted_in_turn(
+        request,
+        rt,
+        receipt,
+        actor,
+        lambda work: bidding.answer_inquiry(work, lot_id, join == "yes", receipt.received_at),
+    )
 
 
 @router.post("/lots/{lot_id}/proxy")
-def set_proxy(
+async def set_proxy(
+    receipt: Received,
     lot_id: ObjectId,
     request: Request,
     rt: RuntimeDep,
     actor: Bidder,
     max_amount: Annotated[str, Form()],
 ) -> HTMLResponse:
-    """R-26: a proxy bids for the bidder up to the maximum."""
+    """R-26: a proxy bids for the bidder up to the maximum; received when it arrives."""
     max_fen = parse_amount(max_amount.strip().replace(",", ""), field="max_amount")
-    with rt.work(actor) as work:
-        bidding.set_proxy(work, lot_id, max_fen, rt.settings.proxy_max_steps)
-    return _panel(request, rt, lot_id, actor)
+    steps = rt.settings.proxy_max_steps
+    return await _acted_in_turn(
+        request,
+        rt,
+        receipt,
+        actor,
+        lambda work: bidding.set_proxy(work, lot_id, max_fen, steps, receipt.received_at),
+    )
 
 
 @router.post("/lots/{lot_id}/proxy/cancel")
-def cancel_proxy(lot_id: ObjectId, request: Request, rt: RuntimeDep, actor: Bidder) -> HTMLResponse:
-    with rt.work(actor) as work:
-        bidding.cancel_proxy(work, lot_id)
-    return _panel(request, rt, lot_id, actor)
+async def cancel_proxy(
+    receipt: Received, lot_id: ObjectId, request: Request, rt: RuntimeDep, actor: Bidder
+) -> HTMLResponse:
+    return await _acted_in_turn(
+        request,
+        rt,
+        receipt,
+        actor,
+        lambda work: bidding.cancel_proxy(work, lot_id, receipt.received_at),
+    )
