@@ -322,10 +322,14 @@ def _summarise(
     ]
     cut = deadline.timestamp()
     codes = Counter(
-        f"{status} {code or ''}".strip() + (" (sent before)" if sent < cut else " (sent at/after)")
-        for _, _, status, code, _, sent in answers
+        f"{status} {code or ''}".strip() + (" (aimed before)" if aim < 0 else " (aimed at/after)")
+        for _, aim, status, code, _, _ in answers
     )
-    early = [a for a in answers if a[5] < cut]
+    # Aimed 3 ms or more before the deadline: sent before it by more than a bid takes to
+    # reach the server. A bid aimed at the deadline and sent a fraction of a millisecond
+    # early arrives after it, and is late by its receipt: counted apart.
+    early = [a for a in answers if a[1] < 0]
+    marginal = [a for a in answers if a[1] >= 0 and a[5] < cut]
     receipt_lag = [1000 * (_t(a[4]).timestamp() - a[5]) for a in answers if a[2] == 201 and a[4]]
     accepted_after = [
         a for a in answers if a[2] == 201 and a[4] is not None and _t(a[4]) >= deadline
@@ -340,6 +344,9 @@ def _summarise(
         "sent_before": len(early),
         "sent_before_accepted": sum(1 for a in early if a[2] == 201),
         "sent_before_refused_late": sum(1 for a in early if a[3] == "NOT_OPEN"),
+        "sent_marginally_before": len(marginal),
+        "marginal_accepted": sum(1 for a in marginal if a[2] == 201),
+        "marginal_before_ms": 1000 * (cut - min((a[5] for a in marginal), default=cut)),
         "receipt_lag_ms": receipt_lag,
         "send_spread_ms": {
             str(off): 1000 * (max(a[5] for a in answers if a[1] == off) - cut) - off
@@ -362,9 +369,12 @@ def _summarise(
         f"close lag p50 {out['lag_p50_ms']:.1f} ms "
         f"p99 {out['lag_p99_ms']:.1f} ms max {out['lag_max_ms']:.1f} ms; "
         f"{out['within_50ms']} within 50 ms; accepted at/after the deadline: "
-        f"{out['accepted_at_or_after']}; {out['sent_before']} sent before it, "
+        f"{out['accepted_at_or_after']}; {out['sent_before']} sent 3 ms or more before it, "
         f"{out['sent_before_accepted']} of them accepted, "
-        f"{out['sent_before_refused_late']} refused as late; receipt stamp after send "
+        f"{out['sent_before_refused_late']} refused as late; "
+        f"{out['sent_marginally_before']} aimed at it sent up to "
+        f"{out['marginal_before_ms']:.2f} ms before it ({out['marginal_accepted']} accepted); "
+        "receipt stamp after send "
         f"(accepted, ms) p50 {percentile(receipt_lag, 50):.1f} "
         f"max {max(receipt_lag, default=0):.1f}; "
         f"answers {dict(codes)}; "
