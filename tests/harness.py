@@ -98,6 +98,11 @@ class Receiver:
         return [b for b in bodies if b["lot"]["id"] == lot_id]
 
 
+KEEP_ALIVE = httpx.Limits(keepalive_expiry=2.0)
+"""Idle connections are dropped well before uvicorn closes them (5 s): reusing one as the
+server closes it fails the request ("Server disconnected without sending a response")."""
+
+
 class ServerThread:
     """uvicorn serving an app from a background thread, with `wangua serve`'s HTTP
     protocol unless `http` names another (uvicorn's "httptools", "h11")."""
@@ -167,7 +172,7 @@ class Stack:
 
     # -- plumbing ---------------------------------------------------------
     def anonymous(self) -> httpx.Client:
-        client = httpx.Client(base_url=self.url, timeout=60)
+        client = httpx.Client(base_url=self.url, timeout=60, limits=KEEP_ALIVE)
         self.clients.append(client)
         return client
 
@@ -199,7 +204,10 @@ class Stack:
         assert response.status_code == 200, response.text
         account.token = response.json()["token"]
         account.client = httpx.Client(
-            base_url=self.url, timeout=60, headers={"Authorization": f"Bearer {account.token}"}
+            base_url=self.url,
+            timeout=60,
+            headers={"Authorization": f"Bearer {account.token}"},
+            limits=KEEP_ALIVE,
         )
         self.clients.append(account.client)
         return account

@@ -31,6 +31,7 @@ import pytest
 from tests.harness import (
     BANK_SECRET,
     CLOCK_START,
+    KEEP_ALIVE,
     Account,
     Stack,
     drop_postgres_database,
@@ -404,14 +405,20 @@ def rebind(stack: Stack, url: str, accounts: list[Account]) -> None:
     stack.url = url
     for account in accounts:
         account.client = httpx.Client(
-            base_url=url, timeout=60, headers={"Authorization": f"Bearer {account.token}"}
+            base_url=url,
+            timeout=60,
+            headers={"Authorization": f"Bearer {account.token}"},
+            limits=KEEP_ALIVE,
         )
         stack.clients.append(account.client)
 
 
 def bidder_client(stack: Stack, account: Account, timeout: float = 10.0) -> httpx.Client:
     return httpx.Client(
-        base_url=stack.url, timeout=timeout, headers={"Authorization": f"Bearer {account.token}"}
+        base_url=stack.url,
+        timeout=timeout,
+        headers={"Authorization": f"Bearer {account.token}"},
+        limits=KEEP_ALIVE,
     )
 
 
