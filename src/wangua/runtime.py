@@ -63,7 +63,7 @@ class Work:
     after_catch_up: SessionTransaction | None = None
     """The savepoint after timers this transaction fired (see scheduler.catch_up)."""
     timer_grace: timedelta = timedelta(0)
-    """How long after its due time the countdown's end fires (scheduler: closing timers)."""
+    """How long after its due time a closing timer fires (scheduler: the deadlines)."""
     waiting: Callable[[int], datetime | None] = lambda lot_id: None
     """The earliest receipt time of a quote to the lot this process has received and not
     yet judged (bidding.receipts)."""

@@ -23,6 +23,7 @@ from tests.harness import Account, Stack
 from wangua.bidding import service
 from wangua.bidding.receipts import Receipt
 from wangua.identity.service import actor_for_token
+from wangua.kit.times import rfc3339
 from wangua.lots.repository import lock_lot
 from wangua.monitoring.metrics import QUOTES_WAITING
 from wangua.runtime import Runtime, Work
@@ -258,44 +259,116 @@ def _other_process(stack: Stack, account: Account) -> Iterator[Work]:
         other.close()
 
 
-def test_r25c_a_closing_timer_waits_its_grace_for_bids_other_processes_received(
+GRACE = timedelta(seconds=2)
+
+
+def _in_grace(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch, lot: dict[str, Any], due: datetime
+) -> None:
+    """Several processes (WANGUA_TIMER_GRACE_MS): the clock a second past `due`, one of the
+    lot's closing timers, which the scheduler holds back for its grace."""
+    monkeypatch.setattr(stack.runtime, "timer_grace", GRACE)
+    status = _status(stack, lot)
+    _set_clock(stack, due + timedelta(seconds=1))
+    scheduler.fire_due(stack.runtime)
+    assert _status(stack, lot) == status
+
+
+def _held_in_grace(
+    stack: Stack, pool: ThreadPoolExecutor, send: Callable[[], httpx.Response]
+) -> Future[httpx.Response]:
+    """A request received in a closing timer's grace: it waits for the timer to fire."""
+    sent = _sent(pool, send)
+    time.sleep(0.3)
+    assert not sent.done(), sent.result().text
+    return sent
+
+
+def _grace_over(stack: Stack, due: datetime, sent: Future[httpx.Response]) -> httpx.Response:
+    _set_clock(stack, due + GRACE + timedelta(milliseconds=1))
+    return sent.result(timeout=10)
+
+
+def test_r25c_with_a_timer_grace_a_bid_received_in_it_meets_the_countdown_another_process_restarted(
     stack: Stack, staff: Account, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """With several processes (WANGUA_TIMER_GRACE_MS) the countdown's end fires a grace
-    after the deadline, at the deadline: a bid another process received before it and
-    judged in the grace is accepted; a bid received in the grace is refused."""
+    """With several processes the countdown's end fires a grace after the deadline, at the
+    deadline: a bid another process received before it and judged in the grace is
+    accepted and restarts the countdown (R-25a), so a bid received in the grace, judged
+    once the grace is over, is received in the restarted countdown and accepted."""
+    lot, a, b = _bidding(stack, staff)
+    ends = deadline(stack, lot)
+    _in_grace(stack, monkeypatch, lot, ends)
+    with ThreadPoolExecutor(1) as pool:
+        in_grace = _held_in_grace(stack, pool, lambda: stack.quote(b, lot, "123000000.00"))
+        received = ends - timedelta(milliseconds=500)
+        with _other_process(stack, a) as work:
+            service.place_quote(work, lot["id"], 12_200_000_000, "other-process", received)
+        answer = _grace_over(stack, ends, in_grace)
+    assert answer.status_code == 201, answer.text
+    assert datetime.fromisoformat(answer.json()["received_at"]) == ends + timedelta(seconds=1)
+    assert deadline(stack, lot) == ends + timedelta(seconds=1, minutes=5)
+    assert _status(stack, lot) == "timed_bidding"
+
+
+def test_r25c_with_a_timer_grace_a_bid_received_in_it_is_refused_once_the_lot_is_decided(
+    stack: Stack, staff: Account, monkeypatch: pytest.MonkeyPatch
+) -> None:
     lot, a, _ = _bidding(stack, staff)
     ends = deadline(stack, lot)
-    monkeypatch.setattr(stack.runtime, "timer_grace", timedelta(seconds=2))
-    _set_clock(stack, ends + timedelta(seconds=1))
-    scheduler.fire_due(stack.runtime)
-    late = stack.quote(a, lot, "122000000.00")
+    _in_grace(stack, monkeypatch, lot, ends)
+    with ThreadPoolExecutor(1) as pool:
+        in_grace = _held_in_grace(stack, pool, lambda: stack.quote(a, lot, "122000000.00"))
+        late = _grace_over(stack, ends, in_grace)
     assert late.status_code == 409 and late.json()["code"] == "NOT_OPEN", late.text
-    assert _status(stack, lot) == "timed_bidding"
-    received = ends - timedelta(milliseconds=500)
-    with _other_process(stack, a) as work:
-        service.place_quote(work, lot["id"], 12_200_000_000, "other-process", received)
-    assert deadline(stack, lot) == received + timedelta(minutes=5)
-    _set_clock(stack, received + timedelta(minutes=5, seconds=1))
-    scheduler.fire_due(stack.runtime)
-    assert _status(stack, lot) == "timed_bidding"
-    _set_clock(stack, received + timedelta(minutes=5, seconds=2))
-    scheduler.fire_due(stack.runtime)
-    assert _status(stack, lot) in {"sold", "unsold"}
+    assert _status(stack, lot) == "sold"
+    assert stack.lot(lot["id"])["timed_deadline"] == rfc3339(ends)
 
 
-def test_r22_with_a_timer_grace_the_inquiry_still_opens_at_the_listing_deadline(
+def test_r22_with_a_timer_grace_a_listing_quote_another_process_received_counts(
     stack: Stack, staff: Account, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The grace holds back the countdown's end only: the listing deadline opens the
-    inquiry, whose answers count from the deadline on (R-22)."""
-    lot, (a, _), _ = listing_lot(stack, staff, 2)
+    """The listing deadline waits its grace too: a quote another process received before
+    it is judged in the listing period, and an inquiry answer received in the grace
+    waits for the inquiry, which opened at the deadline (R-22)."""
+    lot, (a, b), _ = listing_lot(stack, staff, 2)
     assert stack.quote(a, lot, "120000000.00").status_code == 201
-    monkeypatch.setattr(stack.runtime, "timer_grace", timedelta(seconds=2))
-    _set_clock(stack, datetime.fromisoformat(lot["listing_end"]) + timedelta(seconds=1))
-    answer = a.http.post(f"/api/v1/lots/{lot['id']}/inquiry", json={"join": True})
-    assert answer.status_code == 200, answer.text
-    assert _status(stack, lot) == "inquiry"
+    listing_end = datetime.fromisoformat(lot["listing_end"])
+    _in_grace(stack, monkeypatch, lot, listing_end)
+    with ThreadPoolExecutor(1) as pool:
+        inquiry = f"/api/v1/lots/{lot['id']}/inquiry"
+        in_grace = _held_in_grace(stack, pool, lambda: b.http.post(inquiry, json={"join": True}))
+        with _other_process(stack, b) as work:
+            received = listing_end - timedelta(milliseconds=500)
+            service.place_quote(work, lot["id"], 12_100_000_000, "other-process", received)
+        answer = _grace_over(stack, listing_end, in_grace)
+    assert answer.status_code == 200, answer.text  # b quoted in the listing period (R-21)
+    assert answer.json()["answered_at"] == rfc3339(listing_end + timedelta(seconds=1))
+    view = stack.lot(lot["id"])
+    assert view["status"] == "inquiry" and view["current_price"] == "121000000.00"
+    assert view["inquiry_end"] == rfc3339(listing_end + timedelta(minutes=5))
+
+
+def test_r24_with_a_timer_grace_an_answer_another_process_received_counts(
+    stack: Stack, staff: Account, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The inquiry's end waits its grace: an answer another process received before it
+    counts, and a timed bid received in the grace is judged in the timed bidding that
+    opened at the inquiry's end (R-23)."""
+    lot, (a, b), _ = listing_lot(stack, staff, 2)
+    assert stack.quote(a, lot, "120000000.00").status_code == 201
+    assert stack.quote(b, lot, "121000000.00").status_code == 201
+    stack.advance_to(lot["listing_end"])
+    inquiry_end = datetime.fromisoformat(stack.lot(lot["id"])["inquiry_end"])
+    _in_grace(stack, monkeypatch, lot, inquiry_end)
+    with ThreadPoolExecutor(1) as pool:
+        in_grace = _held_in_grace(stack, pool, lambda: stack.quote(a, lot, "122000000.00"))
+        with _other_process(stack, a) as work:
+            received = inquiry_end - timedelta(milliseconds=500)
+            service.answer_inquiry(work, lot["id"], True, received)
+        bid = _grace_over(stack, inquiry_end, in_grace)
+    assert bid.status_code == 201, bid.text
+    assert deadline(stack, lot) == inquiry_end + timedelta(seconds=1, minutes=5)
 
 
 def test_r22_an_inquiry_answer_received_before_the_inquiry_ends_counts_though_judged_after(

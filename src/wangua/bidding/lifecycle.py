@@ -76,7 +76,7 @@ def close_deposits(work: Work, lot: Lot, at: datetime) -> None:
     )
 
 
-@handles("listing_end")
+@handles("listing_end", closing=True)
 def end_listing(work: Work, lot: Lot, at: datetime) -> None:
     """R-22: at the deadline, ask the bidders who quoted; with no quote the lot is unsold."""
     if lot.status != "listing" or _suspended_by_outage(work, lot, at):
@@ -106,7 +106,7 @@ def end_listing(work: Work, lot: Lot, at: datetime) -> None:
     )
 
 
-@handles("inquiry_end")
+@handles("inquiry_end", closing=True)
 def end_inquiry(work: Work, lot: Lot, at: datetime) -> None:
     """R-24 (house rule): timed bidding starts when the 5 minutes end, if anyone joined;
     otherwise R-22 decides on the listing quotes."""

@@ -27,7 +27,7 @@ from wangua.lots.models import Lot
 from wangua.lots.repository import lock_lot
 from wangua.monitoring import metrics
 from wangua.runtime import Work
-from wangua.scheduler.service import catch_up
+from wangua.scheduler.service import judged_after_timers
 
 REFUSALS: dict[rules.Refusal, tuple[int, str]] = {
     rules.Refusal.NOT_QUALIFIED: (403, "您在该地块没有竞买资格"),
@@ -125,7 +125,7 @@ def place_quote(
     if received_at is not None:
         _received(work, received_at, seen.last_received_at)
     if seen.timers_due:  # a bid at the deadline closes the lot; the settlement is left to
-        catch_up(work, lot, follow_ups=False)  # the scheduler, not to the bid's answer
+        judged_after_timers(work, lot, follow_ups=False)  # the scheduler, not to the answer
         seen = _quoting(work, lot, request_id)
     if seen.earlier_quote_id is not None:
         earlier = work.session.get(Quote, seen.earlier_quote_id)
@@ -276,7 +276,7 @@ def set_proxy(
     lot = lock_lot(work, lot_id)
     if received_at is not None:
         _received(work, received_at, last_receipt(work.session, lot.id))
-    catch_up(work, lot)
+    judged_after_timers(work, lot)
     _in_timed_bidding(work, lot)
     application = _participant(work, lot)
     minimum = rules.next_minimum(standing(lot))
@@ -324,7 +324,7 @@ def cancel_proxy(work: Work, lot_id: int, received_at: datetime | None = None) -
     lot = lock_lot(work, lot_id)
     if received_at is not None:
         _received(work, received_at, last_receipt(work.session, lot.id))
-    catch_up(work, lot)
+    judged_after_timers(work, lot)
     application = application_of(work.session, lot.id, work.actor.user_id)
     if application is None:
         raise Problem(403, "NOT_A_PARTICIPANT", "您未参加本宗地的网上限时竞价")
@@ -359,7 +359,7 @@ def answer_inquiry(
     lot = lock_lot(work, lot_id)
     if received_at is not None:
         work.received(received_at)
-    catch_up(work, lot)
+    judged_after_timers(work, lot)
     now = work.now()
     if lot.status != "inquiry" or lot.inquiry_end is None or now >= lot.inquiry_end:
         raise Problem(409, "INQUIRY_CLOSED", "询问已结束或尚未开始")

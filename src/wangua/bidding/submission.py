@@ -4,11 +4,13 @@ and an inquiry answer's (R-21, R-22) or a proxy's (R-26).
 Either is stamped on arrival (`received`, a dependency declared before the caller's
 authentication) and judged under the lot's lock at its receipt time, after every request
 to the lot that arrived before it (bidding.receipts); a quote is refused at once when the
-committed lot plainly refuses it (bidding.prejudge).
+committed lot plainly refuses it (bidding.prejudge). One received after a deadline whose
+timer waits its grace (several processes, scheduler.service) is judged once it has fired.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from functools import partial
@@ -23,6 +25,7 @@ from wangua.bidding.receipts import Receipt
 from wangua.kit.arrival import arrived_at
 from wangua.kit.times import wall_now
 from wangua.runtime import Actor, Runtime
+from wangua.scheduler.service import InGrace
 from wangua.web import ObjectId, RuntimeDep
 
 
@@ -44,6 +47,7 @@ async def received(lot_id: ObjectId, request: Request, rt: RuntimeDep) -> AsyncI
 
 Received = Annotated[Receipt, Depends(received)]
 T = TypeVar("T")
+SIMULATED_CLOCK_POLL = 0.05  # seconds between reads of the simulated clock
 
 
 async def in_turn(
@@ -59,9 +63,23 @@ async def in_turn(
             if meanwhile is not None:
                 await run_in_threadpool(meanwhile)
             await rt.receipts.turn(receipt)
-        return await run_in_threadpool(judge)
+        while True:
+            try:
+                return await run_in_threadpool(judge)
+            except InGrace as held:  # received after a deadline whose timer waits its grace
+                await _clock_reads(rt, held.until)
     finally:
         rt.receipts.judged(receipt)
+
+
+async def _clock_reads(rt: Runtime, at: datetime) -> None:
+    """Return once the server's clock reads `at` or later: the system clock by sleeping,
+    the simulated one by watching it, since only an advance moves it."""
+    if rt.clock.mode == "system":
+        await asyncio.sleep(max(0.0, (at - wall_now()).total_seconds()))
+        return
+    while await run_in_threadpool(rt.now) < at:
+        await asyncio.sleep(SIMULATED_CLOCK_POLL)
 
 
 def _refuse_stale(

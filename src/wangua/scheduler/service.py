@@ -6,12 +6,14 @@ lot lock, so a quote is always judged against the lot as it stands at its
 receipt time, however late the scheduler loop runs. The loop and the
 simulated clock's `advance` call it too; a fired timer never fires again.
 
-A closing timer (the countdown's end, which decides the lot) fires
-WANGUA_TIMER_GRACE_MS after it is due, still at its due time: with several processes, a
-bid another process received before the deadline is judged before the lot is decided
-(R-25c; within one process bidding.receipts makes sure of it without waiting). A quote
-received in the grace is refused all the same: the window has closed by the time. A
-timer that also opens something (the listing deadline opens the inquiry) cannot wait.
+A closing timer (one that ends a window in which bidders send requests: the listing
+deadline, the inquiry's end, the countdown's end) fires WANGUA_TIMER_GRACE_MS after it is
+due, still at its due time: with several processes, a request another process received
+before the deadline is judged before the lot moves on (R-25c; within one process
+bidding.receipts makes sure of it without waiting). A request received in the grace is
+judged once the timer has fired, at its own receipt time (`InGrace`): after the deadline
+it meets the inquiry, the countdown or the result, whichever the requests received
+before the deadline led to.
 """
 
 from __future__ import annotations
@@ -28,6 +30,17 @@ from wangua.runtime import SYSTEM, Runtime, Work
 from wangua.scheduler.models import Timer
 
 Handler = Callable[[Work, Lot, datetime], None]
+
+
+class InGrace(Exception):
+    """A request received after a closing timer's due time, while the timer waits its
+    grace: judge it again once the timer may fire, at `until`."""
+
+    def __init__(self, until: datetime) -> None:
+        super().__init__(until)
+        self.until = until
+
+
 _handlers: dict[str, Handler] = {}
 _follow_ups: set[str] = set()
 _closing: set[str] = set()
@@ -39,8 +52,8 @@ def handles(
 ) -> Callable[[Handler], Handler]:
     """Register the handler of these timer kinds. A follow-up is bookkeeping after a
     decision that nobody waits for: the scheduler fires it only after every lot due at
-    the same time has had its decisive timers (see fire_due). A closing timer ends timed
-    bidding and waits the timer grace."""
+    the same time has had its decisive timers (see fire_due). A closing timer ends a
+    window of bidders' requests and waits the timer grace."""
 
     def register(handler: Handler) -> Handler:
         for kind in kinds:
@@ -100,11 +113,15 @@ def cancel(work: Work, lot_id: int, *kinds: str) -> None:
     work.timers_changed = True
 
 
-def catch_up(work: Work, lot: Lot, *, follow_ups: bool = True, savepoint: bool = True) -> None:
+def catch_up(
+    work: Work, lot: Lot, *, follow_ups: bool = True, savepoint: bool = True
+) -> datetime | None:
     """Fire the locked lot's due timers in due order, each at its own due time (without
-    follow-ups when `follow_ups` is false). A timer due after the receipt of a quote this
-    process has received for the lot and not yet judged waits for that quote (R-25c, see
-    bidding.receipts): the lot is brought up to that receipt only.
+    follow-ups when `follow_ups` is false). A timer due after the receipt of a request this
+    process has received for the lot and not yet judged waits for that request (R-25c, see
+    bidding.receipts): the lot is brought up to that receipt only. A closing timer does not
+    fire before its grace has passed, nor any timer due after it: returns when it may,
+    None when nothing is held back.
 
     What fired stays fired even if the request that caught up is then refused (a bid
     after the deadline still closes the lot): a savepoint follows the catch-up, and
@@ -113,23 +130,38 @@ def catch_up(work: Work, lot: Lot, *, follow_ups: bool = True, savepoint: bool =
     now = work.now()
     waiting = work.waiting(lot.id)
     until = now if waiting is None else min(now, waiting)
+    held: datetime | None = None
     fired = False
     while True:
         work.session.flush()
         due = select(Timer).where(
-            Timer.lot_id == lot.id, Timer.fired_at.is_(None), _fireable(until, work.timer_grace)
+            Timer.lot_id == lot.id, Timer.fired_at.is_(None), Timer.due_at <= until
         )
         if not follow_ups:
             due = due.where(Timer.kind.not_in(_follow_ups))
         timer = work.session.scalars(due.order_by(Timer.due_at, Timer.id).limit(1)).first()
         if timer is None:
             break
+        if timer.kind in _closing and work.timer_grace:
+            may_fire = timer.due_at + work.timer_grace
+            if may_fire > work.clock.now(work.session):
+                held = may_fire
+                break
         timer.fired_at = now
         _handlers[timer.kind](work, lot, timer.due_at)
         fired = True
     if fired and savepoint:
         work.session.flush()
         work.after_catch_up = work.session.begin_nested()
+    return held
+
+
+def judged_after_timers(work: Work, lot: Lot, *, follow_ups: bool = True) -> None:
+    """`catch_up` for a request judged at its receipt: raise `InGrace` when a closing timer
+    due by the receipt still waits its grace, so the request is judged after it fires."""
+    held = catch_up(work, lot, follow_ups=follow_ups)
+    if held is not None:
+        raise InGrace(held)
 
 
 def lots_due(runtime: Runtime, at: datetime, limit: int = 200) -> dict[int, datetime]:
