@@ -21,6 +21,7 @@ from wangua.backups.api import router as backups_router
 from wangua.backups.runner import RecordKeeper
 from wangua.bidding import lifecycle  # noqa: F401  (registers the timer handlers)
 from wangua.bidding.api import router as bidding_router
+from wangua.cap.api import router as cap_router
 from wangua.confidentiality.api import router as confidentiality_router
 from wangua.config import Settings
 from wangua.deposits.api import router as deposits_router
@@ -99,6 +100,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         deposits_router,
         deposit_finance_router,
         bidding_router,
+        cap_router,
         live_router,
         reserve_router,
         suspension_router,

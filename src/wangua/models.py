@@ -5,6 +5,7 @@ from wangua.applications.models import Application
 from wangua.audit.models import AuditCheckpoint, AuditEntry, AuditStream
 from wangua.availability.models import Outage, ServingSession
 from wangua.bidding.models import InquiryAnswer, Proxy, Quote, Result
+from wangua.cap.models import CapAcceptance, CapLottery
 from wangua.confidentiality.models import BreakGlass
 from wangua.db import Base
 from wangua.deposits.models import DepositAccount, Guarantee, Payment, Refund, WorkdaySchedule
@@ -37,6 +38,8 @@ __all__ = [
     "AuditStream",
     "Base",
     "BreakGlass",
+    "CapAcceptance",
+    "CapLottery",
     "ClockState",
     "Delivery",
     "DepositAccount",

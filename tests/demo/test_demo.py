@@ -19,11 +19,13 @@ from tests.harness import free_port
 from wangua.applications.models import Application
 from wangua.audit.verify import verify
 from wangua.bidding.models import Quote, Result
+from wangua.cap.models import CapAcceptance
 from wangua.config import Settings
-from wangua.demo.data import COMPANIES, DEMO_PASSWORD, LIVE_LOT, LOTS, OFFICIALS
+from wangua.demo.data import COMPANIES, DEMO_PASSWORD, LIVE_LOT, LOTS, OFFICIALS, VISITOR
 from wangua.demo.files import DataDirInUse, DemoPaths, start_afresh
 from wangua.demo.seed import DemoInfo, seed_demo
 from wangua.identity.certificates import load_trust_anchors, verify_certificate
+from wangua.identity.models import User
 from wangua.kit.times import wall_now
 from wangua.lots.models import Lot
 from wangua.runtime import Runtime
@@ -57,6 +59,23 @@ def test_lots_are_in_the_promised_phases(demo: DemoInfo, runtime: Runtime) -> No
     listing = [lot for lot in lots.values() if lot.status == "listing"]
     assert all(quotes.get(lot.id, 0) > 0 and lot.highest_fen for lot in listing)
     assert {lot.grantor for lot in lots.values()} >= {"xianning-city", "xianan", "chibi"}
+
+
+def test_a_lot_has_reached_its_cap_and_awaits_its_lottery(demo: DemoInfo, runtime: Runtime) -> None:
+    """R-CAP: one lot shows the cap procedure: reached, accepted by one bidder, and the
+    visitor qualified to accept it too."""
+    capped = demo.lot("xianan-capped")
+    with runtime.read() as session:
+        lot = session.get(Lot, capped.id)
+        assert lot is not None and lot.status == "listing" and lot.capped
+        accepted = session.scalar(select(func.count()).where(CapAcceptance.lot_id == capped.id))
+        assert accepted == 1
+        visitor = session.scalar(
+            select(Application.status)
+            .join(User, User.id == Application.user_id)
+            .where(Application.lot_id == capped.id, User.username == VISITOR)
+        )
+        assert visitor == "qualified"
 
 
 def test_decided_lots_sold_after_timed_bidding_and_unsold(demo: DemoInfo, runtime: Runtime) -> None:

@@ -56,6 +56,8 @@ POLICY: dict[tuple[str, str], str | frozenset[str]] = {
     ("PUT", "/api/v1/lots/{lot_id}/proxy"): roles("bidder"),
     ("DELETE", "/api/v1/lots/{lot_id}/proxy"): roles("bidder"),
     ("GET", "/api/v1/lots/{lot_id}/result"): PUBLIC,
+    ("POST", "/api/v1/lots/{lot_id}/cap-acceptance"): roles("bidder"),
+    ("GET", "/api/v1/lots/{lot_id}/lottery"): PUBLIC,
     ("GET", "/api/v1/lots/{lot_id}/events"): PUBLIC,
     ("GET", "/api/v1/reserve-key"): PUBLIC,
     ("POST", "/api/v1/lots/{lot_id}/reserve"): roles("admin"),

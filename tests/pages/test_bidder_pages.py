@@ -155,6 +155,27 @@ def test_r22_join_the_inquiry_and_set_and_cancel_a_proxy(stack: Stack, staff: Ac
     assert "设置委托" in text_of(cancelled.text)
 
 
+def test_r_cap_accept_the_cap_on_the_panel_and_see_the_lottery_on_the_board(
+    stack: Stack, staff: Account
+) -> None:
+    lot, (first, second), _ = listing_lot(stack, staff, 2, price_cap="121000000.00")
+    assert stack.quote(second, lot, "121000000.00").status_code == 201
+    client = signed_in(stack, first)
+    panel = text_of(client.get(f"/lots/{lot['id']}/panel", headers={"HX-Request": "true"}).text)
+    assert "报价已达最高限价 121,000,000.00 元" in panel and "接受最高限价,参加摇号" in panel
+    assert "报价金额" not in panel  # no quote form: price competition is over
+    accepted = client.post(f"/lots/{lot['id']}/cap-acceptance", headers={"HX-Request": "true"})
+    assert accepted.status_code == 200, accepted.text
+    assert "您将参加最高限价摇号" in text_of(accepted.text)
+    commitment = stack.anonymous().get(f"/api/v1/lots/{lot['id']}/lottery").json()["commitment"]
+    board = text_of(stack.anonymous().get(f"/lots/{lot['id']}").text)
+    assert "价格竞争结束" in board and commitment in board
+    stack.advance_to(lot["listing_end"])
+    board = text_of(stack.anonymous().get(f"/lots/{lot['id']}").text)
+    drawn = stack.anonymous().get(f"/api/v1/lots/{lot['id']}/lottery").json()
+    assert "最高限价摇号" in board and drawn["seed"] in board and drawn["winner"] in board
+
+
 def test_r07_my_quotes_are_marked_on_my_board_only(stack: Stack, staff: Account) -> None:
     lot, (mine, other), _ = listing_lot(stack, staff, 2)
     assert stack.quote(mine, lot, lot["start_price"]).status_code == 201

@@ -47,6 +47,7 @@ PAGE_POLICY: dict[tuple[str, str], str | frozenset[str]] = {
     ("POST", "/lots/{lot_id}/inquiry"): roles("bidder"),
     ("POST", "/lots/{lot_id}/proxy"): roles("bidder"),
     ("POST", "/lots/{lot_id}/proxy/cancel"): roles("bidder"),
+    ("POST", "/lots/{lot_id}/cap-acceptance"): roles("bidder"),
     # printed documents (R-28a)
     ("GET", "/lots/{lot_id}/confirmation.pdf"): roles("bidder", "staff"),
     ("GET", "/my/applications/{application_id}/qualification.pdf"): roles("bidder"),

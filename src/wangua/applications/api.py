@@ -86,6 +86,9 @@ def _standing_view(lot: Lot, standing: BidderStanding) -> dict[str, Any]:
         "proxy_max": standing.proxy_max,
         "won": standing.won,
         "next_minimum": next_minimum(lot),
+        "cap_reached": lot.capped,
+        "may_accept_cap": standing.may_accept_cap,
+        "cap_accepted": standing.in_lottery,
     }
 
 
@@ -96,8 +99,9 @@ def my_standing(
     """The caller's own position on a published lot, as the bidder's panel shows it: its
     application and bidder number, whether it quoted in the listing and so may join the
     timed bidding (R-21), its inquiry answer (`true` joined, `false` declined, `null` not
-    answered), its proxy's maximum (R-26), whether it won, and the next minimum quote
-    (R-19a, R-19b). Never anyone else's."""
+    answered), its proxy's maximum (R-26), whether it won, the next minimum quote
+    (R-19a, R-19b), and once the price reached the cap whether it may accept the cap or
+    is in the lottery (R-CAP). Never anyone else's."""
     with rt.read() as session:
         lot = session.get(Lot, lot_id)
         if lot is None or lot.status == "draft":

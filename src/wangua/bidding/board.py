@@ -13,6 +13,7 @@ from wangua.applications.repository import bidder_numbers
 from wangua.bidding import rules
 from wangua.bidding.models import InquiryAnswer, Proxy, Quote, Result
 from wangua.bidding.service import quote_view
+from wangua.cap.service import has_accepted, lottery_view
 from wangua.identity.models import Party, User
 from wangua.kit.money import format_fen
 from wangua.kit.problems import Problem
@@ -24,7 +25,8 @@ from wangua.results.service import void_view
 
 def result_view(session: Session, lot_id: int) -> dict[str, Any]:
     """The decision with the rule that made it, the winner and the reserve price
-    revealed (R-27); 404 NOT_DECIDED before."""
+    revealed (R-27), and the lottery that drew the winner at the cap (R-CAP); 404
+    NOT_DECIDED before."""
     result = session.get(Result, lot_id)
     if result is None:
         raise Problem(404, "NOT_DECIDED", "该地块尚未产生出让结果")
@@ -49,6 +51,7 @@ def result_view(session: Session, lot_id: int) -> dict[str, Any]:
         "rule": result.rule,
         "voided": None if result.voided_at is None else void_view(result),
         "confirmation": confirmation_view(session, result),
+        "lottery": lottery_view(session, lot_id),
     }
 
 
@@ -77,6 +80,8 @@ class BidderStanding:
     inquiry_answer: bool | None
     proxy_max: str | None
     won: bool = False
+    in_lottery: bool = False  # R-CAP: accepted the cap, or quoted it
+    may_accept_cap: bool = False  # R-CAP: the cap is reached and the bidder may still accept
 
     @property
     def qualified(self) -> bool:
@@ -107,10 +112,18 @@ def bidder_standing(session: Session, lot: Lot, user_id: int) -> BidderStanding:
         )
     )
     result = session.get(Result, lot.id)
+    in_lottery = has_accepted(session, lot, application.id)
     return BidderStanding(
         application,
         quoted is not None,
         answer,
         None if proxy is None else format_fen(proxy),
         won=result is not None and result.winner_application_id == application.id,
+        in_lottery=in_lottery,
+        may_accept_cap=(
+            lot.capped
+            and not in_lottery
+            and application.status == "qualified"
+            and (lot.status == "listing" or (lot.status == "timed_bidding" and bool(answer)))
+        ),
     )

@@ -18,6 +18,7 @@ from wangua.audit.service import lot_stream, record
 from wangua.availability.service import WINDOW, suspend_for_outage, was_down
 from wangua.bidding import rules
 from wangua.bidding.models import InquiryAnswer, Quote, Result
+from wangua.cap import service as cap
 from wangua.deposits.refunds import settle_lot
 from wangua.kit.money import format_fen
 from wangua.kit.times import rfc3339
@@ -78,7 +79,8 @@ def close_deposits(work: Work, lot: Lot, at: datetime) -> None:
 
 @handles("listing_end", closing=True)
 def end_listing(work: Work, lot: Lot, at: datetime) -> None:
-    """R-22: at the deadline, ask the bidders who quoted; with no quote the lot is unsold."""
+    """R-22: at the deadline, ask the bidders who quoted; with no quote the lot is unsold.
+    A lot whose price reached its cap is decided by its lottery (R-CAP)."""
     if lot.status != "listing" or _suspended_by_outage(work, lot, at):
         return
     if lot.quote_count == 0:
@@ -86,6 +88,9 @@ def end_listing(work: Work, lot: Lot, at: datetime) -> None:
         return
     if lot.has_reserve and not has_sealed_reserve(work, lot):
         suspend_for_missing_reserve(work, lot, at)
+        return
+    if lot.capped:  # R-CAP: no price is left to bid in timed bidding
+        decide(work, lot, cap.outcome(work, lot, open_reserve(work, lot), at), at)
         return
     lot.status = "inquiry"
     lot.inquiry_end = at + rules.INQUIRY_WINDOW
@@ -176,8 +181,12 @@ def warn(work: Work, lot: Lot, at: datetime) -> None:
 
 @handles("countdown_end", closing=True)
 def end_countdown(work: Work, lot: Lot, at: datetime) -> None:
-    """R-25c, R-23, R-27: the countdown ended; no bid is taken any more."""
+    """R-25c, R-23, R-27: the countdown ended; no bid is taken any more. A lot whose price
+    reached its cap is decided by its lottery (R-CAP)."""
     if lot.status != "timed_bidding" or _suspended_by_outage(work, lot, at):
+        return
+    if lot.capped:
+        decide(work, lot, cap.outcome(work, lot, open_reserve(work, lot), at), at)
         return
     timed_bids = (
         work.session.scalar(
@@ -254,6 +263,7 @@ def _result_data(work: Work, result: Result) -> dict[str, Any]:
         "reserve_price": None if result.reserve_fen is None else format_fen(result.reserve_fen),
         "rule": result.rule,
         "decided_at": rfc3339(result.decided_at),
+        "lottery": cap.lottery_view(work.session, result.lot_id),
     }
 
 

@@ -165,7 +165,8 @@ def warning_times(deadline: datetime) -> dict[int, datetime]:
     return {s: deadline - timedelta(seconds=s) for s in WARNING_SECONDS}
 
 
-def _meets_reserve(price_fen: int, reserve_fen: int | None) -> bool:
+def meets_reserve(price_fen: int, reserve_fen: int | None) -> bool:
+    """R-11: a price sells unless it is below the reserve (if the lot has one)."""
     return reserve_fen is None or price_fen >= reserve_fen
 
 
@@ -175,7 +176,7 @@ def outcome_without_timed_bidding(
     """R-22: nobody joined timed bidding; decide on the listing quotes."""
     if listing_bidders == 0 or highest_fen is None or leader is None:
         return Outcome(False, None, None, "R-22(3)")
-    if not _meets_reserve(highest_fen, reserve_fen):
+    if not meets_reserve(highest_fen, reserve_fen):
         return Outcome(False, None, None, "R-22(3)")
     rule = "R-22(1)" if listing_bidders == 1 else "R-22(2)"
     return Outcome(True, leader, highest_fen, rule)
@@ -187,6 +188,6 @@ def outcome_of_timed_bidding(
     """R-23 (highest timed bid wins) or R-27 (nobody bid: the highest listing quote wins),
     in both cases only if not below the reserve."""
     rule = "R-23" if timed_bids > 0 else "R-27"
-    if highest_fen is None or leader is None or not _meets_reserve(highest_fen, reserve_fen):
+    if highest_fen is None or leader is None or not meets_reserve(highest_fen, reserve_fen):
         return Outcome(False, None, None, rule)
     return Outcome(True, leader, highest_fen, rule)

@@ -19,6 +19,7 @@ from wangua.bidding import rules
 from wangua.bidding.lifecycle import restart_countdown
 from wangua.bidding.models import InquiryAnswer, Proxy, Quote
 from wangua.bidding.repository import Quoting, last_receipt, quoting
+from wangua.cap.service import reach_cap
 from wangua.kit.money import format_fen
 from wangua.kit.problems import Problem
 from wangua.kit.times import rfc3339
@@ -184,6 +185,8 @@ def accept(
     data["timed_deadline"] = rfc3339(lot.timed_deadline) if phase is rules.Phase.TIMED else None
     data["next_minimum"] = format_fen(rules.next_minimum(standing(lot)))
     emit(work, lot, "quote", data)
+    if lot.capped:
+        reach_cap(work, lot, at)
     metrics.QUOTES_ACCEPTED.inc()
     record(
         work,

@@ -203,7 +203,7 @@ class Crowd:
             else self.rng.choice(self.listing_ids)
         )
         lot = self._lot(lot_id)
-        if lot["status"] != "listing":
+        if lot["status"] != "listing" or lot["cap_reached"]:  # R-CAP: nothing left to quote
             self.listing_ids.remove(lot_id)
             return 1.0
         self.listing_left -= 1

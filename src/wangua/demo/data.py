@@ -97,6 +97,7 @@ class LotSpec:
     deposit_deadline: When
     phase: str
     story: str
+    price_cap: str | None = None
 
 
 COMPANIES: tuple[Company, ...] = (
@@ -255,6 +256,33 @@ LOTS: tuple[LotSpec, ...] = (
         deposit_deadline=day(1, "17:00"),
         phase="listing",
         story="挂牌中,已有报价,两天后截止",
+    ),
+    LotSpec(
+        key="xianan-capped",
+        code="XA{year}-11",
+        name="咸安区温泉路以东、金桂路以北地块",
+        grantor="xianan",
+        location="咸宁市咸安区温泉路以东、金桂路以北",
+        area_m2="21860.40",
+        land_use="城镇住宅用地",
+        term_years=70,
+        planning={
+            "容积率": ">1.0且≤2.5",
+            "建筑密度": "≤25%",
+            "绿地率": "≥30%",
+            "建筑限高": "≤60米",
+        },
+        start_price="52000000.00",
+        increment="200000.00",
+        deposit="10400000.00",
+        published=day(-31, "09:30"),
+        listing_start=day(-7, "09:00"),
+        listing_end=day(4, "15:00"),
+        application_deadline=day(3, "16:00"),
+        deposit_deadline=day(3, "17:00"),
+        phase="listing",
+        story="挂牌中,报价已达最高限价,截止时在接受最高限价的竞买人中摇号",
+        price_cap="54000000.00",
     ),
     LotSpec(
         key="jiayu-listing",

@@ -21,6 +21,7 @@ from sqlalchemy import select
 from wangua.applications.service import apply
 from wangua.bidding import rules
 from wangua.bidding.service import answer_inquiry, place_quote, set_proxy, standing
+from wangua.cap.service import accept_cap
 from wangua.config import Settings
 from wangua.demo.data import (
     COMPANIES,
@@ -35,7 +36,7 @@ from wangua.demo.data import (
     staff_username,
 )
 from wangua.demo.files import DemoPaths, start_afresh
-from wangua.demo.story import STORY, Action, Answer, Apply, Proxy, Quote
+from wangua.demo.story import STORY, AcceptCap, Action, Answer, Apply, Proxy, Quote
 from wangua.demo.texts import accounts_readme
 from wangua.deposits.api import BANK
 from wangua.deposits.service import Credit, receive
@@ -262,6 +263,7 @@ class _Seeder:
             deposit_deadline=spec.deposit_deadline.resolve(self.now),
             listing_start=spec.listing_start.resolve(self.now),
             listing_end=spec.listing_end.resolve(self.now),
+            price_cap=spec.price_cap,
         )
         staff = self.actors[staff_username(spec.grantor)]
         with self.runtime.work(staff) as work:
@@ -288,6 +290,8 @@ class _Seeder:
             elif isinstance(action, Proxy):
                 maximum = minimum + action.steps * lot.increment_fen
                 set_proxy(work, lot_id, maximum, self.runtime.settings.proxy_max_steps)
+            elif isinstance(action, AcceptCap):
+                accept_cap(work, lot_id)
 
     def _apply(self, action: Apply, lot_id: int, actor: Actor) -> None:
         members = [

@@ -58,7 +58,16 @@ class Proxy:
     steps: int
 
 
-Action = Apply | Quote | Answer | Proxy
+@dataclass(frozen=True)
+class AcceptCap:
+    """A bidder accepts a lot's price cap and enters its lottery (R-CAP)."""
+
+    when: When
+    bidder: str
+    lot: str
+
+
+Action = Apply | Quote | Answer | Proxy | AcceptCap
 
 _JOINT_NEW_COMPANY = {
     "name": "咸宁楚天鄂南置业有限公司",
@@ -132,6 +141,16 @@ STORY: tuple[Action, ...] = (
     Quote(day(-6, "15:00"), "cthf", "chibi-listing"),
     Quote(day(-3, "10:20"), "xncf", "chibi-listing"),
     Quote(day(-1, "16:45"), "lshzy", "chibi-listing"),
+    # 咸安区 residential lot with a price cap: reached, one bidder accepted it; the visitor
+    # may accept it too before the lottery at the deadline.
+    Apply(day(-27, "10:00"), "xcjt", "xianan-capped"),
+    Apply(day(-26, "15:30"), "jycj", "xianan-capped"),
+    Apply(day(-24, "09:40"), "wqg", "xianan-capped"),
+    Apply(day(-22, "10:00"), "guest", "xianan-capped"),
+    Quote(day(-6, "10:05"), "xcjt", "xianan-capped"),
+    Quote(day(-4, "14:20"), "jycj", "xianan-capped", steps=3),
+    Quote(day(-2, "09:31"), "wqg", "xianan-capped", steps=7),  # 54,000,000.00: the cap
+    AcceptCap(day(-2, "11:10"), "jycj", "xianan-capped"),
     # 嘉鱼县 commercial lot, listing for five more days.
     Apply(day(-25, "10:30"), "jycj", "jiayu-listing"),
     Apply(day(-23, "14:10"), "xcjt", "jiayu-listing"),

@@ -73,3 +73,8 @@ class Lot(Base):
     proxy_seq: Mapped[int] = mapped_column(Integer, default=0)
     notes: Mapped[str | None] = mapped_column(Text)
     relisted_from: Mapped[int | None] = mapped_column(Id)  # the voided or unsold lot listed again
+
+    @property
+    def capped(self) -> bool:
+        """R-CAP: the price has reached the cap, so price competition is over."""
+        return self.price_cap_fen is not None and self.highest_fen == self.price_cap_fen

@@ -164,6 +164,7 @@ def public_view(
         "deposit": format_fen(lot.deposit_fen),
         "has_reserve": lot.has_reserve,
         "price_cap": None if lot.price_cap_fen is None else format_fen(lot.price_cap_fen),
+        "cap_reached": lot.capped,
         "application_deadline": rfc3339(lot.application_deadline),
         "deposit_deadline": rfc3339(lot.deposit_deadline),
         "listing_start": rfc3339(lot.listing_start),

@@ -18,6 +18,7 @@ from wangua.bidding import service as bidding
 from wangua.bidding.board import bidder_standing, next_minimum
 from wangua.bidding.receipts import Receipt
 from wangua.bidding.submission import Received, in_turn, submit_quote
+from wangua.cap import service as cap
 from wangua.deposits import accounts
 from wangua.kit.money import format_fen, parse_amount
 from wangua.kit.problems import Problem, not_found
@@ -264,6 +265,16 @@ async def set_proxy(
         receipt,
         actor,
         lambda work: bidding.set_proxy(work, lot_id, max_fen, steps, receipt.received_at),
+    )
+
+
+@router.post("/lots/{lot_id}/cap-acceptance")
+async def accept_cap(
+    receipt: Received, lot_id: ObjectId, request: Request, rt: RuntimeDep, actor: Bidder
+) -> HTMLResponse:
+    """R-CAP: accept the cap and enter the lottery; received when it arrives."""
+    return await _acted_in_turn(
+        request, rt, receipt, actor, lambda work: cap.accept_cap(work, lot_id, receipt.received_at)
     )
 
 

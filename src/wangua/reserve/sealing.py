@@ -4,7 +4,8 @@ The system's sealing key pair lives in files (never in the database): RSA 3072,
 with a self-signed certificate that `GET /api/v1/reserve-key` publishes. A
 supervisor seals with `wangua reserve seal`: the price is encrypted with
 RSA-OAEP (SHA-256) to that certificate, and the ciphertext is signed with the
-supervisor's own certificate key. Only the decision opens it.
+supervisor's own certificate key. Only the decision opens it. The system seals its own
+secrets the same way (a cap lottery's seed, R-CAP, until its draw).
 """
 
 from __future__ import annotations
@@ -14,9 +15,11 @@ import binascii
 import json
 import os
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from typing import Any, TypeVar
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -30,6 +33,7 @@ from wangua.kit.times import wall_now
 FORMAT = "wangua-sealed-reserve/1"
 KEY_FILE = "reserve-sealing.key.pem"
 CERT_FILE = "reserve-sealing.crt.pem"
+T = TypeVar("T")
 _OAEP = padding.OAEP(mgf=padding.MGF1(hashes.SHA256()), algorithm=hashes.SHA256(), label=None)
 
 
@@ -169,11 +173,23 @@ class SealingKey:
 
     def open(self, ciphertext: bytes, lot_code: str) -> int:
         """Decrypt a sealed price for `lot_code`, as integer fen."""
+        return self._opened(ciphertext, lot_code, lambda p: parse_amount(p["price"], field="price"))
+
+    def seal_secret(self, secret: bytes, lot_code: str) -> bytes:
+        """Encrypt a secret of the lot to the system itself (a cap lottery's seed, R-CAP):
+        like a reserve price, only the system's private key opens it."""
+        payload = json.dumps({"lot_code": lot_code, "secret": secret.hex()}).encode()
+        return self._private_key().public_key().encrypt(payload, _OAEP)
+
+    def open_secret(self, ciphertext: bytes, lot_code: str) -> bytes:
+        return self._opened(ciphertext, lot_code, lambda p: bytes.fromhex(p["secret"]))
+
+    def _opened(self, ciphertext: bytes, lot_code: str, read: Callable[[Any], T]) -> T:
         try:
             payload = json.loads(self._private_key().decrypt(ciphertext, _OAEP))
             if payload["lot_code"] != lot_code:
                 raise SealInvalid("sealed for another lot")
-            return parse_amount(payload["price"], field="price")
+            return read(payload)
         except SealInvalid:
             raise
         except Exception as error:  # any failure to open is one answer: it does not open

@@ -1,0 +1,1 @@
+"""The price cap procedure (R-CAP): acceptances of the cap and the lottery among them."""
