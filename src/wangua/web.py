@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from wangua.identity.ratelimit import client_address
 from wangua.identity.service import actor_for_token
+from wangua.kit.messages import N_
 from wangua.kit.paging import id_cursor
 from wangua.kit.problems import Problem, unauthenticated
 from wangua.runtime import Actor, Runtime
@@ -117,7 +118,10 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     async def on_http(_request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
-        codes = {404: ("NOT_FOUND", "资源不存在"), 405: ("METHOD_NOT_ALLOWED", "不支持该请求方法")}
+        codes = {
+            404: ("NOT_FOUND", N_("资源不存在")),
+            405: ("METHOD_NOT_ALLOWED", N_("不支持该请求方法")),
+        }
         code, title = codes.get(exc.status_code, ("HTTP_ERROR", str(exc.detail)))
         return problem_response(Problem(exc.status_code, code, title))
 

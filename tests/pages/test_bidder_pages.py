@@ -108,7 +108,7 @@ def test_r20_quote_is_confirmed_in_figures_and_capitals_and_sent_once(
     assert [q["amount"] for q in quotes] == ["120000000.00"], "a double click is one quote"
 
 
-def test_r19b_a_refused_quote_shows_the_rule_and_changes_nothing(
+def test_r19b_a_refused_quote_shows_the_rule_in_the_readers_language_and_changes_nothing(
     stack: Stack, staff: Account
 ) -> None:
     lot, (first, second), _ = listing_lot(stack, staff, 2)
@@ -121,6 +121,14 @@ def test_r19b_a_refused_quote_shows_the_rule_and_changes_nothing(
     )
     assert answer.status_code == 422
     assert 'data-code="INCREMENT_TOO_SMALL"' in answer.text
+    assert "加价幅度不得小于规定的增价幅度" in text_of(answer.text)
+    client.cookies.set("lang", "en")
+    english = client.post(
+        f"/lots/{lot['id']}/quotes",
+        data={"amount": lot["start_price"], "request_id": "same-price-en"},
+        headers={"HX-Request": "true"},
+    )
+    assert "The raise must be at least the set increment" in text_of(english.text)
     assert stack.lot(lot["id"])["quote_count"] == 1
 
 

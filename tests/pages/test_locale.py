@@ -1,4 +1,5 @@
-"""The pages are Simplified Chinese; the English locale must translate every message."""
+"""The pages are Simplified Chinese; the English locale must translate every message,
+the titles of the problems the pages show included."""
 
 from __future__ import annotations
 
@@ -24,9 +25,11 @@ def test_every_page_message_has_an_english_translation(tmp_path: Path) -> None:
             "babel.cfg",
             "-k",
             "N_",
+            "-k",
+            "Problem:3",
             "-o",
             template,
-            "src/wangua/pages",
+            "src/wangua",
         ],
         cwd=ROOT,
         check=True,

@@ -20,6 +20,7 @@ from wangua.bidding.lifecycle import restart_countdown
 from wangua.bidding.models import InquiryAnswer, Proxy, Quote
 from wangua.bidding.repository import Quoting, last_receipt, quoting
 from wangua.cap.service import reach_cap
+from wangua.kit.messages import N_
 from wangua.kit.money import format_fen
 from wangua.kit.problems import Problem
 from wangua.kit.times import rfc3339
@@ -31,13 +32,13 @@ from wangua.runtime import Work
 from wangua.scheduler.service import judged_after_timers
 
 REFUSALS: dict[rules.Refusal, tuple[int, str]] = {
-    rules.Refusal.NOT_QUALIFIED: (403, "您在该地块没有竞买资格"),
-    rules.Refusal.NOT_OPEN: (409, "当前不在报价时间内"),
-    rules.Refusal.NOT_A_PARTICIPANT: (403, "您未参加本宗地的网上限时竞价"),
-    rules.Refusal.ALREADY_HIGHEST: (409, "您已是当前最高报价者,不能连续报价"),
-    rules.Refusal.ABOVE_PRICE_CAP: (422, "报价超过最高限价"),
-    rules.Refusal.BELOW_START_PRICE: (422, "首次报价不得低于起始价"),
-    rules.Refusal.INCREMENT_TOO_SMALL: (422, "加价幅度不得小于规定的增价幅度"),
+    rules.Refusal.NOT_QUALIFIED: (403, N_("您在该地块没有竞买资格")),
+    rules.Refusal.NOT_OPEN: (409, N_("当前不在报价时间内")),
+    rules.Refusal.NOT_A_PARTICIPANT: (403, N_("您未参加本宗地的网上限时竞价")),
+    rules.Refusal.ALREADY_HIGHEST: (409, N_("您已是当前最高报价者,不能连续报价")),
+    rules.Refusal.ABOVE_PRICE_CAP: (422, N_("报价超过最高限价")),
+    rules.Refusal.BELOW_START_PRICE: (422, N_("首次报价不得低于起始价")),
+    rules.Refusal.INCREMENT_TOO_SMALL: (422, N_("加价幅度不得小于规定的增价幅度")),
 }
 
 

@@ -22,6 +22,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from wangua.identity import accounts
 from wangua.identity import repository as identities
 from wangua.identity.service import ROLES, Proof, create_user, hashed_password
+from wangua.kit.messages import N_
 from wangua.kit.problems import Problem
 from wangua.lots.models import GRANTORS
 from wangua.oversight.cosignature import (
@@ -30,7 +31,7 @@ from wangua.oversight.cosignature import (
     record_cosignature,
     signed_in_cosigner,
 )
-from wangua.pages.rendering import N_, render
+from wangua.pages.rendering import render
 from wangua.pages.session import page_role
 from wangua.reserve import service as reserve
 from wangua.runtime import Actor, Runtime

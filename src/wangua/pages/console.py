@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from wangua.bidding.board import quote_history
 from wangua.confidentiality import service as confidentiality
+from wangua.kit.messages import N_
 from wangua.kit.problems import Problem
 from wangua.kit.times import wall_now
 from wangua.lots.api import view as lot_view
@@ -27,7 +28,7 @@ from wangua.lots.models import Lot
 from wangua.oversight import console
 from wangua.oversight.console import turnout, watched_lot
 from wangua.pages.public import board_context
-from wangua.pages.rendering import N_, render
+from wangua.pages.rendering import render
 from wangua.pages.session import page_role
 from wangua.pages.staff_results import follow_up
 from wangua.runtime import Actor

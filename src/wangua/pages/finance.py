@@ -18,9 +18,10 @@ from wangua.applications.repository import application_id_by_order_no
 from wangua.deposits import payouts, queue, reconciliation, refunds
 from wangua.deposits.banks import bank_for_grantor, banks, serves
 from wangua.deposits.calendar import shanghai_date
+from wangua.kit.messages import N_
 from wangua.kit.problems import not_found
 from wangua.lots.models import Lot
-from wangua.pages.rendering import N_, render
+from wangua.pages.rendering import render
 from wangua.pages.session import page_role
 from wangua.printing.reports import reconciliation_pdf
 from wangua.runtime import Actor, Runtime

@@ -14,12 +14,13 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from wangua.kit.messages import N_
 from wangua.kit.money import format_fen, parse_amount
 from wangua.kit.problems import Problem
 from wangua.kit.times import rfc3339
 from wangua.lots.assets import ASSET_TYPES
 from wangua.lots.schemas import LotCreate
-from wangua.pages.rendering import N_, SHANGHAI
+from wangua.pages.rendering import SHANGHAI
 
 PLANNING_ROWS = 8
 PLANNING_KEYS = ("容积率", "建筑密度", "绿地率", "建筑限高")

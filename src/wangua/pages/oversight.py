@@ -17,9 +17,10 @@ from sqlalchemy import select
 
 from wangua.confidentiality import service as confidentiality
 from wangua.identity.repository import usernames
+from wangua.kit.messages import N_
 from wangua.lots.models import GRANTORS, Lot
 from wangua.oversight.cosignature import cosignatures
-from wangua.pages.rendering import N_, render
+from wangua.pages.rendering import render
 from wangua.pages.session import page_role
 from wangua.pricing import service as pricing
 from wangua.runtime import Actor

@@ -19,17 +19,13 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from wangua.kit.messages import N_
 from wangua.kit.money import capital_numerals, format_fen
 from wangua.kit.times import as_utc
 
 HERE = Path(__file__).parent
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 LOCALES = ("zh", "en")
-
-
-def N_(message: str) -> str:
-    """Marks a message for the catalogue; it is translated where it is shown."""
-    return message
 
 
 LOT_STATUS = {

@@ -27,13 +27,14 @@ from wangua.deposits import payouts
 from wangua.deposits.calendar import shanghai_date
 from wangua.deposits.models import Guarantee, Refund
 from wangua.identity.models import User
+from wangua.kit.messages import N_
 from wangua.kit.money import parse_amount
 from wangua.kit.problems import Problem
 from wangua.kit.times import rfc3339
 from wangua.lots.models import Lot
 from wangua.lots.service import public_view
 from wangua.pages.lot_form import TIMES, blank, shanghai_input
-from wangua.pages.rendering import N_, render
+from wangua.pages.rendering import render
 from wangua.pages.session import page_role
 from wangua.pages.staff import own_lot, refused
 from wangua.pricing import service as pricing

@@ -13,10 +13,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from wangua.kit.messages import N_
 from wangua.kit.problems import Problem
 from wangua.lots.service import public_view
 from wangua.pages.lot_form import INPUT, shanghai_input
-from wangua.pages.rendering import N_, SHANGHAI, render
+from wangua.pages.rendering import SHANGHAI, render
 from wangua.pages.session import page_role
 from wangua.pages.staff import own_lot, refused
 from wangua.runtime import Actor, Runtime
