@@ -162,9 +162,44 @@ class PrivatePostgres:
             return False
 
 
+PREFIX = "wangua-pg-"
+OWNER = "owner.pid"  # the test process's pid, in each server's folder
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def sweep_leftovers(bin_dir: Path, run_as: str | None) -> list[Path]:
+    """Stop and remove the private servers of test runs that were killed (SIGKILL leaves
+    no chance to clean up): the folders whose owner process is gone. Returns them."""
+    swept = []
+    for folder in Path(tempfile.gettempdir()).glob(f"{PREFIX}*"):
+        try:
+            owner = int((folder / OWNER).read_text())
+        except (OSError, ValueError):
+            continue  # not ours, or still being made
+        if _alive(owner):
+            continue
+        leftover = PrivatePostgres(bin_dir, folder, 0, run_as)
+        if (leftover.data / "postmaster.pid").exists():
+            with suppress(AssertionError, subprocess.TimeoutExpired):
+                leftover.crash()
+        shutil.rmtree(folder, ignore_errors=True)
+        swept.append(folder)
+    return swept
+
+
 @contextmanager
 def private_postgres() -> Iterator[PrivatePostgres]:
-    """A new PostgreSQL server of this test's own, removed afterwards."""
+    """A new PostgreSQL server of this test's own, removed afterwards (or by the next run,
+    if this one is killed)."""
     bin_dir = postgres_binaries()
     if bin_dir is None:
         _skip_or_fail("no PostgreSQL server binaries (initdb, pg_ctl) to run a private server")
@@ -176,8 +211,11 @@ def private_postgres() -> Iterator[PrivatePostgres]:
         except KeyError:
             _skip_or_fail("running as root and there is no `postgres` user to run PostgreSQL")
         run_as = "postgres"
+    for swept in sweep_leftovers(bin_dir, run_as):
+        print(f"removed the private PostgreSQL of a killed run: {swept}")
     # not under pytest's tmp_path: its folders are private to the user running the tests
-    folder = Path(tempfile.mkdtemp(prefix="wangua-pg-"))
+    folder = Path(tempfile.mkdtemp(prefix=PREFIX))
+    (folder / OWNER).write_text(str(os.getpid()))
     if run_as is not None:
         os.chown(folder, account.pw_uid, account.pw_gid)
     server = PrivatePostgres(bin_dir, folder, free_port(), run_as)
