@@ -19,6 +19,7 @@ from tests.api.bidding_support import (
 )
 from tests.api.test_reserve import import_reserve, into_window, sealed
 from tests.harness import Account, Stack
+from tests.printing.support import pdf_text
 from wangua.cap import draw
 from wangua.cap.models import CapLottery
 
@@ -105,6 +106,8 @@ def test_r_cap_the_lottery_decides_at_the_listing_deadline_among_those_who_accep
     assert decided["winner"]["bidder_number"] == drawn["winner"]
     assert stack.lot(lot["id"])["inquiry_end"] is None
     assert lottery(stack, lot) == drawn
+    notice = stack.anonymous().get(f"/api/v1/lots/{lot['id']}/result.pdf")
+    assert notice.status_code == 200 and "摇号" in pdf_text(notice.content)
     late = accept(d, lot)
     assert late.status_code == 409 and late.json()["code"] == "NOT_OPEN", late.text
 

@@ -27,8 +27,11 @@ RULE_TEXTS = {
     "R-23": "网上限时竞价按价高者得且最高报价不低于底价的原则确定竞得人(第二十三条)",
     "R-27": "网上限时竞价中无人报价,以挂牌期限内网上报价最高者为竞得人,但低于底价者除外"
     "(第二十七条)",
+    "R-CAP": "报价达到最高限价后,在接受最高限价的竞买人中以摇号方式确定竞得人,成交价为最高限价;"
+    "最高限价低于底价的不成交(本宗地最高限价规则)",
 }
-"""The deciding rules (R-22, R-23, R-27) as the regulation words them."""
+"""The deciding rules (R-22, R-23, R-27) as the regulation words them, and the house rule
+of a price cap (R-CAP)."""
 
 COMPANY_LABELS = {
     "name": "拟用名称",
