@@ -307,12 +307,19 @@ def profile_section(results: dict[str, Any]) -> str:
 
 
 def _reruns(results: dict[str, Any]) -> str:
-    """Parts measured again alone after the full run (`--only`), with their run's length."""
+    """Parts measured again alone after the full run (`--only`), with their run's length
+    and, when it differs from the full run's, the machine's CPU."""
     reruns = results.get("reruns") or {}
     if not reruns:
         return ""
+    machines = results.get("rerun_machines") or {}
+
+    def where(part: str) -> str:
+        cpu = machines.get(part, results["machine"])["cpu"]
+        return "" if cpu == results["machine"]["cpu"] else f", on {cpu}"
+
     return "; measured again alone afterwards: " + ", ".join(
-        f"{part} ({seconds:.0f} s)" for part, seconds in sorted(reruns.items())
+        f"{part} ({seconds:.0f} s{where(part)})" for part, seconds in sorted(reruns.items())
     )
 
 

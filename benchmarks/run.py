@@ -309,7 +309,9 @@ def main(argv: list[str] | None = None) -> int:
         log("WARNING: commits are not durable on this server; figures are not comparable")
     saved = RESULTS / ("quick.json" if plan.quick else "full.json")
     if parts != set(PARTS) and saved.exists():  # keep the parts not run this time
-        results = {**json.loads(saved.read_text()), **results}
+        earlier = json.loads(saved.read_text())
+        machines = {**earlier.get("rerun_machines", {}), **dict.fromkeys(parts, results["machine"])}
+        results = {**earlier, **results, "machine": earlier["machine"], "rerun_machines": machines}
     if "quotes" in parts:
         log("\nraw-SQL floor (pgbench, prepared statements)")
         results["floors"] = measure_floors(plan)

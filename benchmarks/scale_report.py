@@ -281,4 +281,5 @@ def _two_processes(dl: dict[str, Any]) -> str:
         ),
         ("accepted at or after the deadline in force", str(two["accepted_at_or_after"])),
     ]
-    return "".join(f"\n| two server processes: {name} | {value} |" for name, value in rows)
+    who = f"two server processes (grace {two.get('timer_grace_ms', 0)} ms)"
+    return "".join(f"\n| {who}: {name} | {value} |" for name, value in rows)
