@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from wangua.applications.models import Application
 from wangua.bidding.models import Result
+from wangua.cap.service import lottery_view
 from wangua.deposits.models import Guarantee
 from wangua.identity.models import Party, User
 from wangua.kit.money import format_fen
@@ -153,7 +154,8 @@ def qualification(session: Session, lot: Lot, application: Application) -> dict[
 
 
 def result_announcement(session: Session, lot: Lot, result: Result) -> dict[str, Any]:
-    """R-29, R-25c: the result as the public reads it: price, reserve, winner, rule."""
+    """R-29, R-25c: the result as the public reads it: price, reserve, winner, rule, and
+    the lottery that drew the winner at the cap (R-CAP)."""
     winner = (
         session.get(Application, result.winner_application_id)
         if result.winner_application_id is not None
@@ -170,4 +172,5 @@ def result_announcement(session: Session, lot: Lot, result: Result) -> dict[str,
         "rule": result.rule,
         "rule_text": rule_text(result.rule),
         "decided_at": rfc3339(result.decided_at),
+        "lottery": lottery_view(session, lot.id) if result.rule == "R-CAP" else None,
     }
