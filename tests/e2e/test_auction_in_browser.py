@@ -196,3 +196,36 @@ def test_pages_fit_a_phone(stack: Stack, staff: Account) -> None:
             assert serious_accessibility_violations(page) == [], path  # scrolling tables too
         page.goto(f"{stack.url}/lots/{lot['id']}")
         screenshot(page, "phone-lot")
+
+
+def test_r_cap_a_bidder_accepts_the_cap_and_everyone_sees_the_lottery(
+    stack: Stack, staff: Account
+) -> None:
+    """R-CAP in the browser: the panel offers the cap once it is reached, the board shows
+    the lottery's commitment, then the draw; accessible, and on a phone too (the seed and
+    the commitment are 64 characters without a space)."""
+    cap = "121000000.00"
+    lot = stack.published_lot(staff, price_cap=cap)
+    first, second = stack.bidder(), stack.bidder()
+    for bidder in (first, second):
+        stack.qualified(bidder, lot)
+    stack.advance_to(lot["listing_start"])
+    assert stack.quote(second, lot, cap).status_code == 201
+    with chromium() as browser:
+        page = sign_in(browser.new_context(locale="zh-CN"), stack, first)
+        page.goto(f"{stack.url}/lots/{lot['id']}")
+        expect(page.get_by_test_id("cap-reached")).to_be_visible()
+        expect(page.get_by_label("报价金额(元)")).to_have_count(0)
+        assert serious_accessibility_violations(page) == [], page.url
+        page.get_by_role("button", name="接受最高限价,参加摇号").click()
+        expect(page.get_by_test_id("in-lottery")).to_be_visible(timeout=WAIT)
+        stack.advance_to(lot["listing_end"])
+        expect(page.get_by_test_id("lottery")).to_be_visible(timeout=WAIT)  # live, no reload
+        assert serious_accessibility_violations(page) == [], page.url
+        phone = browser.new_context(
+            locale="zh-CN", viewport={"width": 390, "height": 844}, is_mobile=True
+        ).new_page()
+        phone.goto(f"{stack.url}/lots/{lot['id']}")
+        expect(phone.get_by_test_id("lottery")).to_be_visible()
+        overflow = phone.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, overflow
