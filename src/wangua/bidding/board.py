@@ -13,7 +13,7 @@ from wangua.applications.repository import bidder_numbers
 from wangua.bidding import rules
 from wangua.bidding.models import InquiryAnswer, Proxy, Quote, Result
 from wangua.bidding.service import quote_view
-from wangua.cap.service import has_accepted, lottery_view
+from wangua.cap.service import has_accepted, result_lottery
 from wangua.identity.models import Party, User
 from wangua.kit.money import format_fen
 from wangua.kit.problems import Problem
@@ -51,7 +51,7 @@ def result_view(session: Session, lot_id: int) -> dict[str, Any]:
         "rule": result.rule,
         "voided": None if result.voided_at is None else void_view(result),
         "confirmation": confirmation_view(session, result),
-        "lottery": lottery_view(session, lot_id),
+        "lottery": result_lottery(session, result),
     }
 
 

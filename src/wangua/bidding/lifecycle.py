@@ -263,7 +263,7 @@ def _result_data(work: Work, result: Result) -> dict[str, Any]:
         "reserve_price": None if result.reserve_fen is None else format_fen(result.reserve_fen),
         "rule": result.rule,
         "decided_at": rfc3339(result.decided_at),
-        "lottery": cap.lottery_view(work.session, result.lot_id),
+        "lottery": cap.result_lottery(work.session, result),
     }
 
 

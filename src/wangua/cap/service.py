@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from wangua.applications.repository import bidder_numbers
 from wangua.audit.service import lot_stream, record
 from wangua.bidding import rules
+from wangua.bidding.models import Result
 from wangua.bidding.repository import quoting
 from wangua.cap import draw
 from wangua.cap.models import CapAcceptance, CapLottery
@@ -208,3 +209,9 @@ def lottery_view(session: Session, lot_id: int) -> dict[str, Any] | None:
         "winner": winner,
         "drawn_at": rfc3339(lottery.drawn_at),
     }
+
+
+def result_lottery(session: Session, result: Result) -> dict[str, Any] | None:
+    """The lottery view for a result decided by the cap procedure; None (without reading
+    anything) for a result of any other rule."""
+    return lottery_view(session, result.lot_id) if result.rule == "R-CAP" else None

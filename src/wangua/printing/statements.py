@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from wangua.applications.models import Application
 from wangua.bidding.models import Result
-from wangua.cap.service import lottery_view
+from wangua.cap.service import result_lottery
 from wangua.deposits.models import Guarantee
 from wangua.identity.models import Party, User
 from wangua.kit.money import format_fen
@@ -172,5 +172,5 @@ def result_announcement(session: Session, lot: Lot, result: Result) -> dict[str,
         "rule": result.rule,
         "rule_text": rule_text(result.rule),
         "decided_at": rfc3339(result.decided_at),
-        "lottery": lottery_view(session, lot.id) if result.rule == "R-CAP" else None,
+        "lottery": result_lottery(session, result),
     }
