@@ -206,7 +206,12 @@ def alter_checkpoint(conn: Connection, rng: random.Random) -> str:
     field, expression = rng.choice(
         [
             ("root", "substr(root, 2) || 'a'"),
-            ("signature", "'A' || substr(signature, 2)"),
+            # another first character: 'A' alone would change nothing when it starts so
+            (
+                "signature",
+                "CASE substr(signature, 1, 1) WHEN 'A' THEN 'B' ELSE 'A' END "
+                "|| substr(signature, 2)",
+            ),
             ("entries", "entries + 1"),
             ("at", "datetime(at, '-1 second')"),
             ("heads", "json_remove(heads, '$[0]')"),
