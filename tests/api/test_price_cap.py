@@ -36,7 +36,7 @@ def lottery(stack: Stack, lot: dict[str, Any]) -> dict[str, Any]:
     return dict(response.json())
 
 
-def number(stack: Stack, bidder: Account, lot: dict[str, Any]) -> str:
+def number(bidder: Account, lot: dict[str, Any]) -> str:
     return str(bidder.http.get(f"/api/v1/lots/{lot['id']}/standing").json()["bidder_number"])
 
 
@@ -98,7 +98,7 @@ def test_r_cap_the_lottery_decides_at_the_listing_deadline_among_those_who_accep
     decided = result(stack, lot)
     assert (decided["outcome"], decided["rule"], decided["price"]) == ("sold", "R-CAP", CAP)
     drawn = decided["lottery"]
-    entrants = sorted(number(stack, x, lot) for x in (a, b, c))
+    entrants = sorted(number(x, lot) for x in (a, b, c))
     assert drawn["entrants"] == entrants  # d did not accept
     seed = bytes.fromhex(drawn["seed"])
     assert hashlib.sha256(seed).hexdigest() == drawn["commitment"] == commitment
@@ -149,7 +149,7 @@ def test_r_cap_in_timed_bidding_participants_accept_until_the_countdown_ends(
         "R-CAP",
         "125000000.00",
     )
-    entrants = sorted(number(stack, x, lot) for x in (a, b))
+    entrants = sorted(number(x, lot) for x in (a, b))
     assert decided["lottery"]["entrants"] == entrants
     assert decided["winner"]["bidder_number"] in entrants
 

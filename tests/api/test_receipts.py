@@ -275,7 +275,7 @@ def _in_grace(
 
 
 def _held_in_grace(
-    stack: Stack, pool: ThreadPoolExecutor, send: Callable[[], httpx.Response]
+    pool: ThreadPoolExecutor, send: Callable[[], httpx.Response]
 ) -> Future[httpx.Response]:
     """A request received in a closing timer's grace: it waits for the timer to fire."""
     sent = _sent(pool, send)
@@ -300,7 +300,7 @@ def test_r25c_with_a_timer_grace_a_bid_received_in_it_meets_the_countdown_anothe
     ends = deadline(stack, lot)
     _in_grace(stack, monkeypatch, lot, ends)
     with ThreadPoolExecutor(1) as pool:
-        in_grace = _held_in_grace(stack, pool, lambda: stack.quote(b, lot, "123000000.00"))
+        in_grace = _held_in_grace(pool, lambda: stack.quote(b, lot, "123000000.00"))
         received = ends - timedelta(milliseconds=500)
         with _other_process(stack, a) as work:
             service.place_quote(work, lot["id"], 12_200_000_000, "other-process", received)
@@ -318,7 +318,7 @@ def test_r25c_with_a_timer_grace_a_bid_received_in_it_is_refused_once_the_lot_is
     ends = deadline(stack, lot)
     _in_grace(stack, monkeypatch, lot, ends)
     with ThreadPoolExecutor(1) as pool:
-        in_grace = _held_in_grace(stack, pool, lambda: stack.quote(a, lot, "122000000.00"))
+        in_grace = _held_in_grace(pool, lambda: stack.quote(a, lot, "122000000.00"))
         late = _grace_over(stack, ends, in_grace)
     assert late.status_code == 409 and late.json()["code"] == "NOT_OPEN", late.text
     assert _status(stack, lot) == "sold"
@@ -337,7 +337,7 @@ def test_r22_with_a_timer_grace_a_listing_quote_another_process_received_counts(
     _in_grace(stack, monkeypatch, lot, listing_end)
     with ThreadPoolExecutor(1) as pool:
         inquiry = f"/api/v1/lots/{lot['id']}/inquiry"
-        in_grace = _held_in_grace(stack, pool, lambda: b.http.post(inquiry, json={"join": True}))
+        in_grace = _held_in_grace(pool, lambda: b.http.post(inquiry, json={"join": True}))
         with _other_process(stack, b) as work:
             received = listing_end - timedelta(milliseconds=500)
             service.place_quote(work, lot["id"], 12_100_000_000, "other-process", received)
@@ -362,7 +362,7 @@ def test_r24_with_a_timer_grace_an_answer_another_process_received_counts(
     inquiry_end = datetime.fromisoformat(stack.lot(lot["id"])["inquiry_end"])
     _in_grace(stack, monkeypatch, lot, inquiry_end)
     with ThreadPoolExecutor(1) as pool:
-        in_grace = _held_in_grace(stack, pool, lambda: stack.quote(a, lot, "122000000.00"))
+        in_grace = _held_in_grace(pool, lambda: stack.quote(a, lot, "122000000.00"))
         with _other_process(stack, a) as work:
             received = inquiry_end - timedelta(milliseconds=500)
             service.answer_inquiry(work, lot["id"], True, received)

@@ -13,7 +13,7 @@ from wangua.applications.repository import bidder_numbers
 from wangua.bidding import rules
 from wangua.bidding.models import InquiryAnswer, Proxy, Quote, Result
 from wangua.bidding.service import quote_view
-from wangua.cap.service import has_accepted, result_lottery
+from wangua.cap.service import acceptance_refusal, has_accepted, result_lottery
 from wangua.identity.models import Party, User
 from wangua.kit.money import format_fen
 from wangua.kit.problems import Problem
@@ -120,10 +120,9 @@ def bidder_standing(session: Session, lot: Lot, user_id: int) -> BidderStanding:
         None if proxy is None else format_fen(proxy),
         won=result is not None and result.winner_application_id == application.id,
         in_lottery=in_lottery,
-        may_accept_cap=(
-            lot.capped
-            and not in_lottery
-            and application.status == "qualified"
-            and (lot.status == "listing" or (lot.status == "timed_bidding" and bool(answer)))
-        ),
+        may_accept_cap=not in_lottery
+        and acceptance_refusal(
+            lot, rules.Bidder(application.id, application.status == "qualified", bool(answer))
+        )
+        is None,
     )

@@ -90,7 +90,7 @@ def end_listing(work: Work, lot: Lot, at: datetime) -> None:
         suspend_for_missing_reserve(work, lot, at)
         return
     if lot.capped:  # R-CAP: no price is left to bid in timed bidding
-        decide(work, lot, cap.outcome(work, lot, open_reserve(work, lot), at), at)
+        _decide_by_lottery(work, lot, at)
         return
     lot.status = "inquiry"
     lot.inquiry_end = at + rules.INQUIRY_WINDOW
@@ -186,7 +186,7 @@ def end_countdown(work: Work, lot: Lot, at: datetime) -> None:
     if lot.status != "timed_bidding" or _suspended_by_outage(work, lot, at):
         return
     if lot.capped:
-        decide(work, lot, cap.outcome(work, lot, open_reserve(work, lot), at), at)
+        _decide_by_lottery(work, lot, at)
         return
     timed_bids = (
         work.session.scalar(
@@ -198,6 +198,11 @@ def end_countdown(work: Work, lot: Lot, at: datetime) -> None:
         timed_bids, lot.highest_fen, lot.leader_application_id, open_reserve(work, lot)
     )
     decide(work, lot, outcome, at)
+
+
+def _decide_by_lottery(work: Work, lot: Lot, at: datetime) -> None:
+    """R-CAP: the price reached the cap; the lottery decides, at the cap."""
+    decide(work, lot, cap.outcome(work, lot, open_reserve(work, lot), at), at)
 
 
 def decide(work: Work, lot: Lot, outcome: rules.Outcome, at: datetime) -> None:

@@ -81,6 +81,21 @@ def reach_cap(work: Work, lot: Lot, at: datetime) -> None:
     )
 
 
+def acceptance_refusal(lot: Lot, bidder: rules.Bidder) -> Problem | None:
+    """R-CAP: why `bidder` may not accept the lot's cap in its current phase, or None: the
+    cap must be reached, and the bidder one who may quote now (qualified; in timed
+    bidding, a participant). The receipt's time against the deadline is the caller's."""
+    if acceptance_end(lot) is None:
+        return Problem(409, "NOT_OPEN", "当前不在接受最高限价的时间内")
+    if not lot.capped:
+        return Problem(409, "NOT_CAPPED", "本宗地报价尚未达到最高限价")
+    if not bidder.qualified:
+        return Problem(403, "NOT_QUALIFIED", "您在该地块没有竞买资格")
+    if lot.status == "timed_bidding" and not bidder.joined_timed:
+        return Problem(403, "NOT_A_PARTICIPANT", "您未参加本宗地的网上限时竞价")
+    return None
+
+
 @dataclass(frozen=True)
 class Accepted:
     accepted_at: datetime
@@ -100,14 +115,12 @@ def accept_cap(work: Work, lot_id: int, received_at: datetime | None = None) -> 
     seen = quoting(work.session, lot.id, work.actor.user_id, None, due_by=None)
     assert seen is not None  # the lot is locked
     ends = acceptance_end(lot)
-    if ends is None or now >= ends:
+    if ends is not None and now >= ends:
         raise Problem(409, "NOT_OPEN", "当前不在接受最高限价的时间内")
-    if not lot.capped:
-        raise Problem(409, "NOT_CAPPED", "本宗地报价尚未达到最高限价")
-    if not seen.bidder.qualified:
-        raise Problem(403, "NOT_QUALIFIED", "您在该地块没有竞买资格")
-    if lot.status == "timed_bidding" and not seen.bidder.joined_timed:
-        raise Problem(403, "NOT_A_PARTICIPANT", "您未参加本宗地的网上限时竞价")
+    refused = acceptance_refusal(lot, seen.bidder)
+    if refused is not None:
+        raise refused
+    assert ends is not None
     application_id = seen.bidder.application_id
     number = seen.bidder_number or ""
     if application_id == lot.leader_application_id:  # quoted the cap: entered already

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from wangua.announcements.models import Supplement
 from wangua.bidding.board import bidder_standing, next_minimum, quote_history, result_view
 from wangua.bidding.models import Result
-from wangua.cap.service import lottery_view
+from wangua.cap.service import acceptance_end, lottery_view
 from wangua.kit.problems import Problem, not_found
 from wangua.live.models import LotEvent
 from wangua.lots.api import view as lot_view
@@ -96,7 +96,7 @@ def board_context(session: Any, lot: Lot) -> dict[str, Any]:
         "lot": lot_view(session, lot),
         "next_minimum": next_minimum(lot),
         "result": result,
-        "lottery": lottery_view(session, lot.id) if lot.capped else None,
+        "lottery": lottery_view(session, lot.id) if lot.capped and acceptance_end(lot) else None,
     }
 
 
