@@ -25,7 +25,7 @@ from wangua.identity.trust import Trust
 from wangua.kit.clock import SimulatedClock, SystemClock, make_clock
 from wangua.kit.problems import Problem
 from wangua.live.broadcaster import Broadcaster, LocalBroadcaster
-from wangua.live.notify import PostgresBroadcaster, notify_lots
+from wangua.live.notify import PostgresBroadcaster
 from wangua.publishing.targets import Target, parse_targets
 from wangua.reserve.sealing import SealingKey
 
@@ -137,8 +137,6 @@ class Runtime:
                     raise
                 work.after_catch_up.rollback()  # the refused request's own changes only
                 refused = problem
-            if work.is_postgres and work.touched_lots:
-                notify_lots(session, work.touched_lots)
         for lot_id in sorted(work.touched_lots):
             self.broadcaster.publish(lot_id)
         if work.timers_changed:

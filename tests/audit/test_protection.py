@@ -8,6 +8,7 @@ from sqlalchemy.exc import DatabaseError
 
 from tests.harness import Stack
 from wangua.audit.checkpoints import checkpoint
+from wangua.audit.service import SYSTEM_STREAM, record
 
 REFUSED = [
     "UPDATE audit_entries SET result = 'edited'",
@@ -49,3 +50,30 @@ def test_r32a_stream_heads_may_move_forward(stack: Stack) -> None:
         moved = conn.execute(text("UPDATE audit_streams SET seq = seq + 1"))
         assert moved.rowcount >= 1
         transaction.rollback()
+
+
+class _RolledBack(Exception):
+    pass
+
+
+def test_r32a_appending_an_entry_moves_its_stream_head(stack: Stack) -> None:
+    """The database moves a stream's head to each entry appended (trigger
+    audit_entries_move_head), so the next entry chains to it."""
+    rt = stack.runtime
+    with pytest.raises(_RolledBack), rt.work() as work:
+        for n in range(2):
+            record(work, "test.appended", object_type="test", object_id=n)
+            head = work.session.execute(
+                text("SELECT seq, head_hash FROM audit_streams WHERE stream = :s"),
+                {"s": SYSTEM_STREAM},
+            ).one()
+            last = work.session.execute(
+                text(
+                    "SELECT seq, entry_hash, object_id FROM audit_entries "
+                    "WHERE stream = :s ORDER BY seq DESC LIMIT 1"
+                ),
+                {"s": SYSTEM_STREAM},
+            ).one()
+            assert last.object_id == str(n)
+            assert (head.seq, head.head_hash) == (last.seq, last.entry_hash)
+        raise _RolledBack

@@ -11,7 +11,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, insert, select
 
 from wangua.audit.models import AuditEntry, AuditStream
 from wangua.kit.times import rfc3339
@@ -63,12 +63,7 @@ _LOCK_HEAD = (
     .with_for_update()
 )
 _NEW_HEAD = insert(AuditStream)
-_APPEND = insert(AuditEntry)
-_MOVE_HEAD = (
-    update(AuditStream)
-    .where(AuditStream.stream == bindparam("of_stream"))
-    .values(seq=bindparam("new_seq"), head_hash=bindparam("new_hash"))
-)
+_APPEND = insert(AuditEntry)  # the database moves the stream's head to it (a trigger)
 
 
 def record(
@@ -82,8 +77,9 @@ def record(
     result: str = "ok",
     at: datetime | None = None,
 ) -> None:
-    """Append one entry to `stream`, chained to its head: the head row locked, the entry
-    inserted and the head moved, as statements on the transaction's connection."""
+    """Append one entry to `stream`, chained to its head: the head row locked and the entry
+    inserted, as statements on the transaction's connection; inserting the entry moves the
+    head to it (trigger audit_entries_move_head)."""
     connection = work.session.connection()
     head = connection.execute(_LOCK_HEAD, {"stream": stream}).one_or_none()
     seq, prev_hash = (0, GENESIS) if head is None else head
@@ -105,4 +101,3 @@ def record(
     }
     hashed = entry_hash(prev_hash, {**fields, "at": rfc3339(fields["at"])})
     connection.execute(_APPEND, {**fields, "prev_hash": prev_hash, "entry_hash": hashed})
-    connection.execute(_MOVE_HEAD, {"of_stream": stream, "new_seq": seq + 1, "new_hash": hashed})

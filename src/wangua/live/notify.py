@@ -1,10 +1,11 @@
 """Fan-out across processes: PostgreSQL LISTEN/NOTIFY behind the Broadcaster.
 
-A writer's transaction sends `NOTIFY wangua_lot, '<lot id>'` for each lot it
-touched; PostgreSQL delivers it when, and only if, the transaction commits. Each
-serving process listens on one connection and wakes its own SSE streams, which then
-read the event log as usual, so order and gap-free resume come from the log, never
-from the notification.
+Appending an event to a lot's log sends `NOTIFY wangua_lot, '<lot id>'` (the database's
+trigger lot_events_notify, so no writer can forget it and it costs no round trip of its
+own); PostgreSQL delivers it when, and only if, the transaction commits, once per lot and
+transaction. Each serving process listens on one connection and wakes its own SSE
+streams, which then read the event log as usual, so order and gap-free resume come from
+the log, never from the notification.
 """
 
 from __future__ import annotations
@@ -14,24 +15,12 @@ import threading
 import time
 
 import psycopg
-from sqlalchemy import text
-from sqlalchemy.orm import Session
 
 from wangua.live.broadcaster import LocalBroadcaster
 
 CHANNEL = "wangua_lot"
 LISTENER = "wangua-listen"
 log = logging.getLogger(__name__)
-
-
-_NOTIFY = text("SELECT pg_notify(:channel, :lot)")
-
-
-def notify_lots(session: Session, lot_ids: set[int]) -> None:
-    """Inside the writer's transaction: delivered to every listener at commit."""
-    connection = session.connection()
-    for lot_id in sorted(lot_ids):
-        connection.execute(_NOTIFY, {"channel": CHANNEL, "lot": str(lot_id)})
 
 
 class PostgresBroadcaster(LocalBroadcaster):
