@@ -53,12 +53,13 @@ def fen(amount: str) -> int:
 
 
 @contextmanager
-def bench_installation(base: Path, name: str) -> Iterator[Installation]:
-    """A scratch database `name` with the schema, a CA and an administrator (via the CLI)."""
+def bench_installation(base: Path, name: str, **extra_env: str) -> Iterator[Installation]:
+    """A scratch database `name` with the schema, a CA and an administrator (via the CLI);
+    `extra_env` for every command and server (PYTHONPATH: another version's code)."""
     url = fresh_postgres_database(name)
     try:
         ca_dir = base / "ca"
-        env = _environment(base, url, ca_dir)
+        env = {**_environment(base, url, ca_dir), **extra_env}
         start = datetime.now(UTC) - timedelta(days=21) - LEAD
         env["WANGUA_CLOCK_START"] = start.isoformat()
         inst = Installation(
