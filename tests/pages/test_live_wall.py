@@ -9,6 +9,7 @@ import httpx
 
 from tests.harness import Account, Stack
 from tests.pages.support import browser, text_of
+from wangua.lots.models import Lot
 
 
 def _read(
@@ -64,3 +65,43 @@ def test_r33_the_wall_stream_refuses_a_malformed_position(stack: Stack) -> None:
     answer = browser(stack).get("/live", params={"lots": "1:x"})
     assert answer.status_code == 422
     assert 'data-code="INVALID_EVENT_ID"' in answer.text
+
+
+def _event_seq(stack: Stack, lot_id: int) -> int:
+    with stack.runtime.read() as session:
+        lot = session.get(Lot, lot_id)
+        assert lot is not None
+        return lot.event_seq
+
+
+def test_r33_an_open_wall_shows_each_lots_news_as_it_is_published(
+    stack: Stack, staff: Account
+) -> None:
+    """While the stream is open, a quote on one lot of the wall, then on another, each
+    arrives as that lot's board, and only that lot's."""
+    lots = [stack.published_lot(staff) for _ in range(3)]
+    bidders = [stack.bidder() for _ in lots]
+    for bidder, lot in zip(bidders, lots, strict=True):
+        stack.qualified(bidder, lot)
+    stack.advance_to(max(lot["listing_start"] for lot in lots))
+    positions = ",".join(f"{lot['id']}:{_event_seq(stack, lot['id'])}" for lot in lots)
+    to_quote = [(bidders[2], lots[2]), (bidders[0], lots[0])]
+    boards: list[str] = []
+    name = ""
+    with (
+        httpx.Client(base_url=stack.url, timeout=10) as client,
+        client.stream("GET", "/live", params={"lots": positions}) as stream,
+    ):
+        for line in stream.iter_lines():
+            if line.startswith("event: "):
+                name = line[7:]
+            elif line == "":  # an event ends
+                if name.startswith("board-"):
+                    boards.append(name)
+                if len(boards) == 2:
+                    break
+                if len(to_quote) + len(boards) == 2 and (name == "tick" or boards):
+                    bidder, lot = to_quote.pop(0)
+                    assert stack.quote(bidder, lot, lot["start_price"]).status_code == 201
+                name = ""
+    assert boards == [f"board-{lots[2]['id']}", f"board-{lots[0]['id']}"]

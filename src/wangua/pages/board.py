@@ -152,14 +152,19 @@ def wall_positions(text: str) -> dict[int, int]:
     return positions
 
 
-def _wall_batch(request: Request, rt: Runtime, positions: dict[int, int]) -> str:
-    """Board and warning fragments for every tile whose lot has news, named by lot."""
+def _wall_batch(
+    request: Request, rt: Runtime, positions: dict[int, int], lots: set[int]
+) -> tuple[str, set[int]]:
+    """Board and warning fragments for each of `lots` that has news, named by lot; and
+    which lots had news."""
     frames = []
+    news = set()
     with rt.read() as session:
-        for lot_id, after in positions.items():
-            events = events_after(session, lot_id, after)
+        for lot_id in sorted(lots):
+            events = events_after(session, lot_id, positions[lot_id])
             if not events:
                 continue
+            news.add(lot_id)
             positions[lot_id] = events[-1].seq
             lot = session.get(Lot, lot_id)
             assert lot is not None
@@ -171,32 +176,39 @@ def _wall_batch(request: Request, rt: Runtime, positions: dict[int, int]) -> str
                 warning = fragment(request, "partials/warning.html", last.data)
             frames.append(sse(f"warning-{lot_id}", warning))
         if not frames:
-            return ""
+            return "", news
         now = rt.clock.now(session)
     position = ",".join(f"{lot}:{seq}" for lot, seq in positions.items())
-    return "".join(frames) + f"id: {position}\n" + _tick(locale_of(request), now)
+    return "".join(frames) + f"id: {position}\n" + _tick(locale_of(request), now), news
 
 
 async def _wall_stream(
     request: Request, rt: Runtime, positions: dict[int, int]
 ) -> AsyncIterator[str]:
+    """Reads a lot's log only when the lot was published (or may hold more than one read
+    returned): a quote on one lot of a wall of 200 costs one read, not 200."""
     yield "retry: 2000\n\n"
     yield await run_in_threadpool(current_tick, rt, locale_of(request))
-    while True:  # the response cancels this generator when the client leaves
-        waits = [asyncio.ensure_future(rt.broadcaster.waiter(lot).wait()) for lot in positions]
-        frames = await run_in_threadpool(_wall_batch, request, rt, positions)
-        if frames:
-            for wait in waits:
-                wait.cancel()
-            yield frames
-            continue
-        done, pending = await asyncio.wait(
-            waits, timeout=TICK_SECONDS, return_when=asyncio.FIRST_COMPLETED
-        )
-        for wait in pending:
+    waits: dict[int, asyncio.Future[bool]] = {}
+    stale = set(positions)
+    try:
+        while True:  # the response cancels this generator when the client leaves
+            for lot in stale:  # the waiter is taken before the read: no publish is missed
+                if lot not in waits or waits[lot].done():
+                    waits[lot] = asyncio.ensure_future(rt.broadcaster.waiter(lot).wait())
+            frames, stale = await run_in_threadpool(_wall_batch, request, rt, positions, stale)
+            if frames:
+                yield frames
+                continue  # those lots may have more than one read returns
+            done, _ = await asyncio.wait(
+                waits.values(), timeout=TICK_SECONDS, return_when=asyncio.FIRST_COMPLETED
+            )
+            if not done:
+                yield await run_in_threadpool(current_tick, rt, locale_of(request))
+            stale = {lot for lot, wait in waits.items() if wait.done()}
+    finally:
+        for wait in waits.values():
             wait.cancel()
-        if not done:
-            yield await run_in_threadpool(current_tick, rt, locale_of(request))
 
 
 @router.get("/live")
