@@ -15,6 +15,14 @@ its place in its lot's queue until it has been judged:
   a lot's timers are due (`Receipts.wait_judged`): a countdown never ends under a bid
   received before its end.
 
+Requests received at or after the scheduler's next decisive moment (a countdown's end,
+the listing deadline, the inquiry's end) wait, before anything else is done with them,
+until the timers due then have fired (`Receipts.close_at`, `Receipts.after_closing`).
+None of them could be judged before those timers anyway, and with a burst of late bids
+taking every turn at the interpreter each decision would otherwise wait for its share
+between them: the results are out sooner, and the late bids to a decided lot are then
+refused without its lock.
+
 The inquiry's answers (R-21, R-22) and proxy settings and cancellations (R-26) queue the
 same way: the inquiry does not end under an answer received before its end, and a proxy
 bids at its receipt.
@@ -57,6 +65,8 @@ class Receipts:
     def __init__(self) -> None:
         self._changed = threading.Condition()
         self._waiting: dict[int, list[Receipt]] = {}
+        self._closing_at: datetime | None = None
+        self._after_closing: list[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] = []
 
     def arrive(self, lot_id: int, received_at: datetime) -> Receipt:
         receipt = Receipt(lot_id, received_at)
@@ -124,3 +134,28 @@ class Receipts:
                     return False
                 self._changed.wait(left)
             return True
+
+    def close_at(self, at: datetime | None) -> None:
+        """The scheduler's next decisive moment: from `at` on, the timers that end a window
+        of bidders' requests fire, and requests received at or after it wait
+        (`after_closing`) until the pass that fires them calls `close_at` again. That pass
+        waits only for requests received before its timers (`wait_judged`), never for
+        these. None: nothing to wait for."""
+        with self._changed:
+            self._closing_at = at
+            waiters, self._after_closing = self._after_closing, []
+        for loop, future in waiters:
+            if not loop.is_closed():
+                loop.call_soon_threadsafe(_wake, future)
+
+    async def after_closing(self, receipt: Receipt) -> None:
+        """Return at once, or, when `receipt` came at or after the scheduler's next decisive
+        moment, once the timers due then have fired."""
+        with self._changed:
+            at = self._closing_at
+            if at is None or receipt.received_at < at:
+                return
+            loop = asyncio.get_running_loop()
+            future = loop.create_future()
+            self._after_closing.append((loop, future))
+        await future

@@ -32,7 +32,9 @@ from wangua.web import ObjectId, RuntimeDep
 async def received(lot_id: ObjectId, request: Request, rt: RuntimeDep) -> AsyncIterator[Receipt]:
     """R-18: the request's receipt, at the moment the HTTP protocol read the whole request
     (kit.arrival), else now, before anything else is done with it. The simulated clock
-    is read from the database instead: its time moves only when told to."""
+    is read from the database instead: its time moves only when told to. A request
+    received while the scheduler fires the decisive timers due before it waits until it
+    has, before anything else is done with it (Receipts.closing)."""
     if rt.clock.mode == "system":
         stamped = arrived_at(request.scope)
         at = wall_now() if stamped is None else datetime.fromtimestamp(stamped, UTC)
@@ -40,6 +42,7 @@ async def received(lot_id: ObjectId, request: Request, rt: RuntimeDep) -> AsyncI
         at = await run_in_threadpool(rt.now)
     receipt = rt.receipts.arrive(lot_id, at)
     try:
+        await rt.receipts.after_closing(receipt)  # before the caller's authentication too
         yield receipt
     finally:
         rt.receipts.judged(receipt)  # a request refused before its judging (401, 422 …)

@@ -14,15 +14,21 @@ import logging
 
 from wangua.kit.lanes import TIMERS
 from wangua.runtime import Runtime
-from wangua.scheduler.service import fire_due, next_due
+from wangua.scheduler.service import fire_due, next_closing, next_due
 
 log = logging.getLogger(__name__)
 MAX_SLEEP = 1.0
 
 
 def one_pass(runtime: Runtime) -> float:
-    """Fire what is due and say how long to sleep: one worker-thread hand-off a pass."""
-    fire_due(runtime)
+    """Fire what is due and say how long to sleep: one worker-thread hand-off a pass.
+    Then hold the requests that will arrive at or after the next closing timer until the
+    pass that fires it (Receipts.close_at)."""
+    try:
+        fire_due(runtime)
+    finally:
+        runtime.receipts.close_at(None)
+    runtime.receipts.close_at(next_closing(runtime))
     due = next_due(runtime)
     if due is None:
         return MAX_SLEEP
@@ -49,6 +55,7 @@ class SchedulerLoop:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+        self.runtime.receipts.close_at(None)
 
     async def _run(self) -> None:
         while True:

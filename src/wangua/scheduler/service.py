@@ -184,6 +184,15 @@ def next_due(runtime: Runtime) -> datetime | None:
         return _next_firing(session, runtime.timer_grace)
 
 
+def next_closing(runtime: Runtime) -> datetime | None:
+    """When the scheduler next fires a closing timer (a grace after it is due)."""
+    with runtime.read() as session:
+        due = session.scalar(
+            select(func.min(Timer.due_at)).where(Timer.fired_at.is_(None), Timer.kind.in_(_closing))
+        )
+    return None if due is None else due + runtime.timer_grace
+
+
 def fire_lot(runtime: Runtime, lot_id: int, at: datetime, *, follow_ups: bool = True) -> None:
     """Bring the lot up to the present, once the quotes this process received for it
     before `at`, its earliest timer's due time, are judged (R-25c): a countdown does not
@@ -202,7 +211,8 @@ def fire_due(runtime: Runtime) -> int:
     timers of all of them before any follow-up, so when many countdowns end together
     each lot's result is out without waiting for the others' settlements; and the lots
     with no quote received before their timers still to judge before the lots that have
-    one, so no lot's decision waits for another's bids. Returns the lots seen."""
+    one, so no lot's decision waits for another's bids. Requests held for the decisions
+    (Receipts.close_at) go once the decisive timers have fired. Returns the lots seen."""
     now = runtime.now()
     lot_ids = lots_due(runtime, now)
     if not lot_ids:  # the usual idle pass: one read
@@ -210,6 +220,7 @@ def fire_due(runtime: Runtime) -> int:
     settled = runtime.receipts.settled
     for lot_id, due in sorted(lot_ids.items(), key=lambda item: not settled(*item)):
         fire_lot(runtime, lot_id, due, follow_ups=False)
+    runtime.receipts.close_at(None)  # the requests held for these decisions may go
     for lot_id, due in lots_due(runtime, now).items():
         fire_lot(runtime, lot_id, due)
     return len(lot_ids)
