@@ -33,8 +33,8 @@ async def received(lot_id: ObjectId, request: Request, rt: RuntimeDep) -> AsyncI
     """R-18: the request's receipt, at the moment the HTTP protocol read the whole request
     (kit.arrival), else now, before anything else is done with it. The simulated clock
     is read from the database instead: its time moves only when told to. A request
-    received while the scheduler fires the decisive timers due before it waits until it
-    has, before anything else is done with it (Receipts.closing)."""
+    received at or after the scheduler's next closing timer waits, before anything else
+    is done with it, until that timer has fired (Receipts.after_closing)."""
     if rt.clock.mode == "system":
         stamped = arrived_at(request.scope)
         at = wall_now() if stamped is None else datetime.fromtimestamp(stamped, UTC)
