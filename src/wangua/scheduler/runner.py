@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from datetime import timedelta
 
 from wangua.kit.lanes import TIMERS
 from wangua.runtime import Runtime
@@ -18,17 +19,20 @@ from wangua.scheduler.service import fire_due, next_closing, next_due
 
 log = logging.getLogger(__name__)
 MAX_SLEEP = 1.0
+# A pass runs at least every MAX_SLEEP, so a closing timer further ahead than this is
+# armed by a later pass.
+ARMING = timedelta(seconds=2 * MAX_SLEEP)
 
 
 def one_pass(runtime: Runtime) -> float:
     """Fire what is due and say how long to sleep: one worker-thread hand-off a pass.
-    Then hold the requests that will arrive at or after the next closing timer until the
-    pass that fires it (Receipts.close_at)."""
+    Then hold the requests that will arrive at or after the next closing timer, if it is
+    near, until the pass that fires it (Receipts.close_at)."""
     try:
         fire_due(runtime)
     finally:
         runtime.receipts.close_at(None)
-    runtime.receipts.close_at(next_closing(runtime))
+    runtime.receipts.close_at(next_closing(runtime, ARMING))
     due = next_due(runtime)
     if due is None:
         return MAX_SLEEP

@@ -184,11 +184,15 @@ def next_due(runtime: Runtime) -> datetime | None:
         return _next_firing(session, runtime.timer_grace)
 
 
-def next_closing(runtime: Runtime) -> datetime | None:
-    """When the scheduler next fires a closing timer (a grace after it is due)."""
+def next_closing(runtime: Runtime, within: timedelta) -> datetime | None:
+    """When the scheduler next fires a closing timer (a grace after it is due), if within
+    `within` from now: a bounded read of the pending timers' index, however many there are."""
+    by = runtime.now() + within - runtime.timer_grace
     with runtime.read() as session:
         due = session.scalar(
-            select(func.min(Timer.due_at)).where(Timer.fired_at.is_(None), Timer.kind.in_(_closing))
+            select(func.min(Timer.due_at)).where(
+                Timer.fired_at.is_(None), Timer.due_at <= by, Timer.kind.in_(_closing)
+            )
         )
     return None if due is None else due + runtime.timer_grace
 
