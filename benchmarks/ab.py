@@ -3,7 +3,7 @@ working tree, each serving a scratch database made by its own migrations and fil
 same way, requests alternated between them one at a time. On a shared machine the load
 then weighs on both alike.
 
-    .venv/bin/python -m benchmarks.ab REV [--requests 300]
+    .venv/bin/python -m benchmarks.ab REV [--requests 300] [--lots 20]
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.ab", description=__doc__)
     parser.add_argument("rev", help="the git revision to compare the working tree with")
     parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument("--lots", type=int, default=20, help="lots besides the hot one")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="wangua-ab-") as tmp, ExitStack() as stack:
         base = Path(tmp)
@@ -53,7 +54,7 @@ def main() -> None:
             inst = stack.enter_context(
                 bench_installation(base / str(n), f"wangua_bench_ab_{os.getpid()}_{n}", **env)
             )
-            system = build(inst, bidders=2, many_lots=0, log=lambda _: None)
+            system = build(inst, bidders=2, many_lots=args.lots, log=lambda _: None)
             inst.env["WANGUA_CLOCK"] = "system"
             process = ServerProcess(inst)
             stack.callback(process.stop)
@@ -92,10 +93,15 @@ def compare(sides: dict[str, tuple[ServerProcess, System]], n: int) -> None:
     def view(label: str) -> None:
         clients[label][0].get(f"/api/v1/lots/{lots[label].id}").raise_for_status()
 
+    def listed(label: str) -> None:
+        response = clients[label][0].get("/api/v1/lots", params={"limit": 100})
+        assert len(response.raise_for_status().json()) == len(sides[label][1].many) + 3
+
     kinds: dict[str, Callable[[str], None]] = {
         "POST quote, accepted": accepted,
         "POST quote, refused (INCREMENT_TOO_SMALL)": refused,
         "GET /api/v1/lots/{id} (bidder)": view,
+        "GET /api/v1/lots?limit=100 (bidder)": listed,
     }
     for kind, call in kinds.items():
         cpu = dict.fromkeys(sides, 0.0)

@@ -6,17 +6,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from wangua.announcements.service import lot_supplements, supplement_view
-from wangua.applications.repository import bidder_numbers
-from wangua.bidding.models import Result
-from wangua.documents.service import document_view, lot_documents
 from wangua.kit.problems import not_found
 from wangua.lots import service
 from wangua.lots.models import Lot
 from wangua.lots.schemas import LotCreate
-from wangua.results.confirmation import confirmation_view
+from wangua.lots.views import view, views, with_parts
 from wangua.runtime import Actor
 from wangua.web import (
     ObjectId,
@@ -30,19 +25,6 @@ from wangua.web import (
 
 router = APIRouter(prefix="/api/v1", tags=["lots"])
 Staff = Annotated[Actor, Depends(role("staff"))]
-
-
-def view(session: Session, lot: Lot) -> dict[str, Any]:
-    leader = None
-    if lot.leader_application_id is not None:
-        leader = bidder_numbers(session, {lot.leader_application_id}).get(lot.leader_application_id)
-    result = session.get(Result, lot.id)
-    return {
-        **service.public_view(lot, leader, result),
-        "confirmation": confirmation_view(session, result),
-        "documents": [document_view(d, lot.asset_type) for d in lot_documents(session, lot.id)],
-        "supplements": [supplement_view(s) for s in lot_supplements(session, lot.id)],
-    }
 
 
 def _visible(lot: Lot, actor: Actor | None) -> bool:
@@ -94,8 +76,9 @@ def list_lots(
     else:
         stmt = stmt.where((Lot.status != "draft") | (Lot.grantor == actor.grantor))
     with rt.public_read(actor) as session:
-        lots = list(session.scalars(stmt.limit(size)))
-        items = [view(session, lot) for lot in lots]
+        rows = session.execute(with_parts(stmt.limit(size))).all()
+        lots = [lot for lot, _, _ in rows]
+        items = views(session, lots, {lot.id: (result, leader) for lot, result, leader in rows})
     link_next(request, response, items, size, lots[-1].id if lots else None)
     return items
 
@@ -103,7 +86,8 @@ def list_lots(
 @router.get("/lots/{lot_id}")
 def get_lot(lot_id: ObjectId, rt: RuntimeDep, actor: OptionalActor) -> dict[str, Any]:
     with rt.public_read(actor) as session:
-        lot = session.get(Lot, lot_id)
-        if lot is None or not _visible(lot, actor):
+        row = session.execute(with_parts(select(Lot).where(Lot.id == lot_id))).one_or_none()
+        if row is None or not _visible(row[0], actor):
             raise not_found("地块")
-        return view(session, lot)
+        lot, result, leader = row
+        return views(session, [lot], {lot.id: (result, leader)})[0]

@@ -22,9 +22,10 @@ from wangua.cap import service as cap
 from wangua.deposits import accounts
 from wangua.kit.money import format_fen, parse_amount
 from wangua.kit.problems import Problem, not_found
-from wangua.lots.api import view as lot_view
 from wangua.lots.models import Lot
 from wangua.lots.repository import get_lot
+from wangua.lots.views import view as lot_view
+from wangua.lots.views import views as lot_views
 from wangua.pages.rendering import render
 from wangua.pages.session import page_role
 from wangua.runtime import Actor, Runtime, Work
@@ -56,9 +57,10 @@ def my_applications(request: Request, rt: RuntimeDep, actor: Bidder) -> HTMLResp
             .where(Application.user_id == actor.user_id)
             .order_by(Application.id.desc())
         ).all()
+        shown = lot_views(session, [lot for _, lot in rows])
         items = [
-            (applications.application_view(session, a, lot, rt.settings), lot_view(session, lot))
-            for a, lot in rows
+            (applications.application_view(session, a, lot, rt.settings), view)
+            for (a, lot), view in zip(rows, shown, strict=True)
         ]
     return render(request, "bidder/applications.html", {"items": items})
 

@@ -23,8 +23,8 @@ from wangua.confidentiality import service as confidentiality
 from wangua.kit.messages import N_
 from wangua.kit.problems import Problem
 from wangua.kit.times import wall_now
-from wangua.lots.api import view as lot_view
 from wangua.lots.models import Lot
+from wangua.lots.views import view as lot_view
 from wangua.oversight import console
 from wangua.oversight.console import turnout, watched_lot
 from wangua.pages.public import board_context

@@ -15,9 +15,10 @@ from wangua.bidding.models import Result
 from wangua.cap.service import acceptance_end, lottery_view
 from wangua.kit.problems import Problem, not_found
 from wangua.live.models import LotEvent
-from wangua.lots.api import view as lot_view
 from wangua.lots.models import GRANTORS, Lot
 from wangua.lots.repository import find_lots
+from wangua.lots.views import view as lot_view
+from wangua.lots.views import views as lot_views
 from wangua.pages.rendering import LOCALES, LOT_STATUS, SHANGHAI, render
 from wangua.pages.session import Viewer
 from wangua.web import ObjectId, RuntimeDep
@@ -65,7 +66,7 @@ def lot_list(
             limit=PAGE_SIZE + 1,
             offset=(page - 1) * PAGE_SIZE,
         )
-        rows = [lot_view(session, lot) for lot in lots[:PAGE_SIZE]]
+        rows = lot_views(session, lots[:PAGE_SIZE])
     filters = {
         "district": district or "",
         "use": use or "",

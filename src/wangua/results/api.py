@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
-from wangua.lots.api import view
+from wangua.lots.views import view
 from wangua.results import confirmation, service
 from wangua.runtime import Actor
 from wangua.web import ObjectId, RuntimeDep, role

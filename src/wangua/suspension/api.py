@@ -9,9 +9,9 @@ from pydantic import BaseModel, Field
 
 from wangua.kit.paging import before_id, id_cursor
 from wangua.kit.times import parse_rfc3339, rfc3339
-from wangua.lots.api import view
 from wangua.lots.repository import get_lot
 from wangua.lots.service import check_grantor_scope
+from wangua.lots.views import view
 from wangua.runtime import Actor
 from wangua.suspension import service
 from wangua.web import ObjectId, RuntimeDep, link_next, page_limit, role
