@@ -1,13 +1,12 @@
 """Worker threads apart from the requests' pool, for work that must not queue behind a
-flood of requests: the scheduler's timers (R-25a, R-27) and the one read per publish that
-feeds every live stream of the process (R-19c).
+flood of requests: the one read per publish that feeds every live stream of the process
+(R-19c). (The scheduler's passes have a thread of their own, scheduler/runner.py.)
 
 Starlette runs each synchronous endpoint on anyio's default limiter (WANGUA_REQUEST_THREADS
 threads, see `limit_request_threads`). When a burst of bids arrives at a deadline the
-limiter's queue holds the whole burst, and a timer pass or a stream's read waiting there
-would wait for all of it: the lot would close on time (its result is stamped at the
-deadline) but be announced seconds late. A lane has its own limiter, so its work waits only
-for its own kind and shares nothing but the interpreter.
+limiter's queue holds the whole burst, and a stream's read waiting there would wait for
+all of it: a lot's result would reach its watchers seconds late. A lane has its own
+limiter, so its work waits only for its own kind and shares nothing but the interpreter.
 """
 
 from __future__ import annotations
@@ -40,7 +39,6 @@ class Lane:
         return await to_thread.run_sync(partial(func, *args, **kwargs), limiter=limiter)
 
 
-TIMERS = Lane(1)  # the scheduler loop's passes, one at a time
 LIVE = Lane(4)  # the shared tails' reads of the event log
 
 

@@ -9,11 +9,10 @@ lock with SKIP LOCKED makes exactly one of them fire each timer.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
+import threading
 from datetime import timedelta
 
-from wangua.kit.lanes import TIMERS
 from wangua.runtime import Runtime
 from wangua.scheduler.service import fire_due, next_closing, next_due
 
@@ -25,9 +24,9 @@ ARMING = timedelta(seconds=2 * MAX_SLEEP)
 
 
 def one_pass(runtime: Runtime) -> float:
-    """Fire what is due and say how long to sleep: one worker-thread hand-off a pass.
-    Then hold the requests that will arrive at or after the next closing timer, if it is
-    near, until the pass that fires it (Receipts.close_at)."""
+    """Fire what is due and say how long to sleep. Then hold the requests that will
+    arrive at or after the next closing timer, if it is near, until the pass that fires it
+    (Receipts.close_at)."""
     try:
         fire_due(runtime)
     finally:
@@ -40,35 +39,35 @@ def one_pass(runtime: Runtime) -> float:
 
 
 class SchedulerLoop:
+    """The passes on a thread of their own, which sleeps until its timeout or until this
+    process changes a timer. Not a task of the event loop: in a burst of bids at a
+    deadline the event loop is busy reading them, and a wake-up it timed came half a second
+    after the deadline; the thread needs only its turn at the interpreter."""
+
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._wake = threading.Event()
+        self._stopping = False
+        self._thread = threading.Thread(target=self._run, name="wangua-scheduler", daemon=True)
 
     def start(self) -> None:
-        loop = asyncio.get_running_loop()
-
-        def wake() -> None:
-            loop.call_soon_threadsafe(self._wake.set)
-
-        self.runtime.on_timers_changed = wake
-        self._task = asyncio.create_task(self._run(), name="wangua-scheduler")
+        self.runtime.on_timers_changed = self._wake.set
+        self._thread.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        """After the pass under way, if any; then no request waits for a pass."""
+        self._stopping = True
+        self._wake.set()
+        await asyncio.to_thread(self._thread.join)
         self.runtime.receipts.close_at(None)
 
-    async def _run(self) -> None:
-        while True:
+    def _run(self) -> None:
+        while not self._stopping:
             self._wake.clear()
             try:
-                delay = await TIMERS.run(one_pass, self.runtime)
+                delay = one_pass(self.runtime)
             except Exception:
                 log.exception("scheduler pass failed; retrying")
                 delay = MAX_SLEEP
             if delay > 0:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), delay)
+                self._wake.wait(delay)
