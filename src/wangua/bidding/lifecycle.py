@@ -219,11 +219,11 @@ def decide(work: Work, lot: Lot, outcome: rules.Outcome, at: datetime) -> None:
         rule=outcome.rule,
         decided_at=at,
     )
+    emit(work, lot, "result", _result_data(work, result))
     work.session.add(result)
     lot.status = result.outcome
     lot.ended_at = at
-    cancel(work, lot.id)
-    emit(work, lot, "result", _result_data(work, result))
+    cancel(work, lot.id)  # its flush writes the lot's new status and event number at once
     record(
         work,
         "lot.decided",
