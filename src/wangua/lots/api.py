@@ -77,17 +77,16 @@ def list_lots(
         stmt = stmt.where((Lot.status != "draft") | (Lot.grantor == actor.grantor))
     with rt.public_read(actor) as session:
         rows = session.execute(with_parts(stmt.limit(size))).all()
-        lots = [lot for lot, _, _ in rows]
-        items = views(session, lots, {lot.id: (result, leader) for lot, result, leader in rows})
-    link_next(request, response, items, size, lots[-1].id if lots else None)
+        items = views(session, rows)
+    link_next(request, response, items, size, rows[-1][0].id if rows else None)
     return items
 
 
 @router.get("/lots/{lot_id}")
 def get_lot(lot_id: ObjectId, rt: RuntimeDep, actor: OptionalActor) -> dict[str, Any]:
     with rt.public_read(actor) as session:
-        row = session.execute(with_parts(select(Lot).where(Lot.id == lot_id))).one_or_none()
+        read = session.execute(with_parts(select(Lot).where(Lot.id == lot_id)))
+        row = read.one_or_none()
         if row is None or not _visible(row[0], actor):
             raise not_found("地块")
-        lot, result, leader = row
-        return views(session, [lot], {lot.id: (result, leader)})[0]
+        return views(session, [row])[0]

@@ -5,7 +5,7 @@ supplements) read in a fixed number of statements however many lots are shown.""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Select, select
@@ -21,13 +21,13 @@ from wangua.lots import service
 from wangua.lots.models import Lot
 from wangua.results.confirmation import confirmation_view
 
-Parts = tuple[Result | None, str | None]
-"""A lot's result and its leader's bidder number."""
+Row = tuple[Lot, Result | None, str | None]
+"""A lot with its result and its leader's bidder number, as `with_parts` reads them."""
 
 
 def with_parts(lots: Select[Any]) -> Select[Any]:
-    """A query of lots (or of their ids) that also reads each one's `Parts` in the same
-    statement."""
+    """A query of lots that also reads each one's result and leader's bidder number in the
+    same statement: its rows are `Row`s."""
     return (
         lots.add_columns(Result, Application.bidder_number)
         .outerjoin(Result, Result.lot_id == Lot.id)
@@ -36,23 +36,21 @@ def with_parts(lots: Select[Any]) -> Select[Any]:
 
 
 def view(session: Session, lot: Lot) -> dict[str, Any]:
-    return views(session, [lot])[0]
+    return views_of(session, [lot])[0]
 
 
-def views(
-    session: Session, lots: Sequence[Lot], parts: Mapping[int, Parts] | None = None
-) -> list[dict[str, Any]]:
-    """The public views of `lots`, in their order; `parts` when already read."""
-    if not lots:
+def views_of(session: Session, lots: Sequence[Lot]) -> list[dict[str, Any]]:
+    """The views of lots already read, in their order."""
+    read = session.execute(with_parts(select(Lot).where(Lot.id.in_([lot.id for lot in lots]))))
+    rows: dict[int, Row] = {row[0].id: row for row in read}
+    return views(session, [rows[lot.id] for lot in lots])
+
+
+def views(session: Session, rows: Sequence[Row]) -> list[dict[str, Any]]:
+    """The public views of the lots of `rows`, in their order."""
+    if not rows:
         return []
-    ids = [lot.id for lot in lots]
-    if parts is None:
-        parts = {
-            lot_id: (result, leader)
-            for lot_id, result, leader in session.execute(
-                with_parts(select(Lot.id)).where(Lot.id.in_(ids))
-            )
-        }
+    ids = [lot.id for lot, _, _ in rows]
     documents: defaultdict[int, list[Document]] = defaultdict(list)
     for document in session.scalars(
         select(Document)
@@ -65,15 +63,12 @@ def views(
         select(Supplement).where(Supplement.lot_id.in_(ids)).order_by(Supplement.id)
     ):
         supplements[supplement.lot_id].append(supplement)
-    shown = []
-    for lot in lots:
-        result, leader = parts.get(lot.id, (None, None))
-        shown.append(
-            {
-                **service.public_view(lot, leader, result),
-                "confirmation": confirmation_view(session, result),
-                "documents": [document_view(d, lot.asset_type) for d in documents[lot.id]],
-                "supplements": [supplement_view(s) for s in supplements[lot.id]],
-            }
-        )
-    return shown
+    return [
+        {
+            **service.public_view(lot, leader, result),
+            "confirmation": confirmation_view(session, result),
+            "documents": [document_view(d, lot.asset_type) for d in documents[lot.id]],
+            "supplements": [supplement_view(s) for s in supplements[lot.id]],
+        }
+        for lot, result, leader in rows
+    ]

@@ -25,7 +25,7 @@ from wangua.kit.problems import Problem, not_found
 from wangua.lots.models import Lot
 from wangua.lots.repository import get_lot
 from wangua.lots.views import view as lot_view
-from wangua.lots.views import views as lot_views
+from wangua.lots.views import views_of as lot_views
 from wangua.pages.rendering import render
 from wangua.pages.session import page_role
 from wangua.runtime import Actor, Runtime, Work

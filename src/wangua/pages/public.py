@@ -18,7 +18,7 @@ from wangua.live.models import LotEvent
 from wangua.lots.models import GRANTORS, Lot
 from wangua.lots.repository import find_lots
 from wangua.lots.views import view as lot_view
-from wangua.lots.views import views as lot_views
+from wangua.lots.views import views_of as lot_views
 from wangua.pages.rendering import LOCALES, LOT_STATUS, SHANGHAI, render
 from wangua.pages.session import Viewer
 from wangua.web import ObjectId, RuntimeDep
