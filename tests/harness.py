@@ -26,6 +26,8 @@ from typing import Any
 import httpx
 import psycopg
 import uvicorn
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
 
 from wangua.app import create_app
 from wangua.config import Settings
@@ -358,6 +360,22 @@ class Stack:
             f"/api/v1/lots/{lot['id']}/quotes",
             json={"amount": amount, "request_id": request_id or str(uuid.uuid4())},
         )
+
+
+@contextmanager
+def statements_matching(*fragments: str) -> Iterator[list[str]]:
+    """The SQL statements any engine sends meanwhile that contain one of `fragments`."""
+    seen: list[str] = []
+
+    def record(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        if any(fragment in statement for fragment in fragments):
+            seen.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(Engine, "before_cursor_execute", record)
 
 
 @contextmanager

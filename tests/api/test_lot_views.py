@@ -4,32 +4,10 @@ those tables in as many statements for many lots as for one."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
-
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
-
 from tests.api.test_announcements import upload
-from tests.harness import Account, Stack
+from tests.harness import Account, Stack, statements_matching
 
 SHOWN_TABLES = ("documents", "supplements", "results", "applications", "workday_schedules")
-
-
-@contextmanager
-def statements_reading_shown_tables() -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def record(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
-        if any(table in statement for table in SHOWN_TABLES):
-            seen.append(statement)
-
-    event.listen(Engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(Engine, "before_cursor_execute", record)
 
 
 def test_r08_r10a_a_list_of_lots_shows_each_its_own_parts_in_a_fixed_number_of_reads(
@@ -51,9 +29,9 @@ def test_r08_r10a_a_list_of_lots_shows_each_its_own_parts_in_a_fixed_number_of_r
 
     public = stack.anonymous()
     after = {"cursor": drafts[0]["id"] - 1}
-    with statements_reading_shown_tables() as one:
+    with statements_matching(*SHOWN_TABLES) as one:
         single = public.get("/api/v1/lots", params={**after, "limit": 1}).json()
-    with statements_reading_shown_tables() as three:
+    with statements_matching(*SHOWN_TABLES) as three:
         listed = public.get("/api/v1/lots", params={**after, "limit": 3}).json()
 
     assert [lot["id"] for lot in listed] == [d["id"] for d in drafts]

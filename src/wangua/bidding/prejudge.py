@@ -10,7 +10,10 @@ terminated) never opens again: a qualified bidder's quote to it is `NOT_OPEN` un
 lock as here, which is what the burst of bids at a deadline gets once the lot is decided.
 Only these refusals are answered here; any other answer, a repeated `request_id`
 included, is left to `service.place_quote`, which takes the lock and decides every
-acceptance (bidding.submission).
+acceptance (bidding.submission). The check runs while a quote waits its turn behind the
+lot's earlier quotes, and before it would wait for a lock another transaction holds; a
+quote that finds the lock free is judged under it at once, where a refusal waits for
+nothing.
 """
 
 from __future__ import annotations

@@ -1,15 +1,17 @@
-"""SQL of the quote path: who is quoting on a lot, read in one statement.
+"""SQL of the quote path: who is quoting on a lot, read in one statement, which also
+locks the lot for the writer that judges the quote.
 
-The statement is built once with bound parameters: SQLAlchemy then reuses its cache
-key and compiled form instead of rebuilding both on every quote.
+The statements are built once with bound parameters: SQLAlchemy then reuses their cache
+keys and compiled forms instead of rebuilding both on every quote.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import and_, bindparam, exists, select
+from sqlalchemy import Row, and_, bindparam, exists, select
 from sqlalchemy.orm import Session
 
 from wangua.applications.models import Application
@@ -39,26 +41,27 @@ _LAST_RECEIPT = (
     .correlate(Lot)
     .scalar_subquery()
 )
+_QUOTING_COLUMNS = (
+    Lot.status,
+    Lot.listing_start,
+    Lot.listing_end,
+    Lot.timed_deadline,
+    Lot.inquiry_end,
+    Lot.start_price_fen,
+    Lot.increment_fen,
+    Lot.price_cap_fen,
+    Lot.highest_fen,
+    Lot.leader_application_id,
+    Application.id.label("application_id"),
+    Application.status.label("application_status"),
+    Application.bidder_number,
+    InquiryAnswer.joined,
+    _EARLIER.label("earlier"),
+    _DUE.label("due"),
+    _LAST_RECEIPT.label("last_received_at"),
+)
 _QUOTING = (
-    select(
-        Lot.status,
-        Lot.listing_start,
-        Lot.listing_end,
-        Lot.timed_deadline,
-        Lot.inquiry_end,
-        Lot.start_price_fen,
-        Lot.increment_fen,
-        Lot.price_cap_fen,
-        Lot.highest_fen,
-        Lot.leader_application_id,
-        Application.id.label("application_id"),
-        Application.status.label("application_status"),
-        Application.bidder_number,
-        InquiryAnswer.joined,
-        _EARLIER.label("earlier"),
-        _DUE.label("due"),
-        _LAST_RECEIPT.label("last_received_at"),
-    )
+    select(*_QUOTING_COLUMNS)
     .select_from(Lot)
     .outerjoin(
         Application,
@@ -70,6 +73,11 @@ _QUOTING = (
     )
     .where(Lot.id == bindparam("lot_id"))
 )
+# The same read with the lot itself, locked (FOR UPDATE on PostgreSQL; on SQLite the
+# writer's transaction began IMMEDIATE), or None at once if another transaction holds it.
+_LOCKING = _QUOTING.add_columns(Lot).execution_options(populate_existing=True)
+_LOCK = _LOCKING.with_for_update(of=Lot)
+_LOCK_UNLESS_HELD = _LOCKING.with_for_update(of=Lot, skip_locked=True)
 
 
 @dataclass(frozen=True)
@@ -103,8 +111,30 @@ def quoting(
         )
         .one_or_none()
     )
-    if row is None:
-        return None
+    return None if row is None else _quoting(row)
+
+
+def lock_quoting(
+    session: Session,
+    lot_id: int,
+    user_id: int | None,
+    request_id: str | None,
+    due_by: datetime,
+    *,
+    unless_held: bool = False,
+) -> tuple[Lot, Quoting] | None:
+    """`quoting` of the lot and the lot itself, locked for this transaction, in one
+    statement; None if there is no such lot or, `unless_held`, another transaction holds
+    its lock (PostgreSQL)."""
+    statement = _LOCK_UNLESS_HELD if unless_held else _LOCK
+    row = session.execute(
+        statement,
+        {"lot_id": lot_id, "user_id": user_id, "request_id": request_id, "due_by": due_by},
+    ).one_or_none()
+    return None if row is None else (row.Lot, _quoting(row))
+
+
+def _quoting(row: Row[Any]) -> Quoting:
     return Quoting(
         standing=rules.Standing(
             start_fen=row.start_price_fen,

@@ -6,6 +6,7 @@ time, judges with the pure rules, and only then writes.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -18,11 +19,11 @@ from wangua.audit.service import lot_stream, record
 from wangua.bidding import rules
 from wangua.bidding.lifecycle import restart_countdown
 from wangua.bidding.models import InquiryAnswer, Proxy, Quote
-from wangua.bidding.repository import Quoting, last_receipt, quoting
+from wangua.bidding.repository import Quoting, last_receipt, lock_quoting, quoting
 from wangua.cap.service import reach_cap
 from wangua.kit.messages import N_
 from wangua.kit.money import format_fen
-from wangua.kit.problems import Problem
+from wangua.kit.problems import Problem, not_found
 from wangua.kit.times import rfc3339
 from wangua.live.events import emit
 from wangua.lots.models import Lot
@@ -113,19 +114,31 @@ def place_quote(
     lot_id: int,
     amount_fen: int,
     request_id: str | None,
-    received_at: datetime | None = None,
+    received_at: datetime,
+    *,
+    before_queueing: Callable[[], None] | None = None,
 ) -> Placed:
     """R-19a … R-25c: judge the quote at the server's receipt time; accept or refuse.
 
     The receipt time is `received_at`, stamped when the request reached the server
-    (bidding.receipts), or the time read under the lock without it. A lot's receipt times
+    (bidding.receipts). A lot's receipt times
     never go backwards: a quote that arrived before the lot's latest quote but is judged
     after it (that one reached another process, or came by proxy from a later call) is
-    received at that quote's time, still before the deadline it was accepted under."""
-    lot = lock_lot(work, lot_id)
-    seen = _quoting(work, lot, request_id, received_at)
-    if received_at is not None:
-        _received(work, received_at, seen.last_received_at)
+    received at that quote's time, still before the deadline it was accepted under.
+
+    `before_queueing` runs when another transaction holds the lot's lock, before this
+    one waits for it: it may refuse a plainly stale quote at once (bidding.prejudge)."""
+    user_id = work.actor.user_id
+    locked = lock_quoting(
+        work.session, lot_id, user_id, request_id, received_at, unless_held=bool(before_queueing)
+    )
+    if locked is None and before_queueing is not None:
+        before_queueing()
+        locked = lock_quoting(work.session, lot_id, user_id, request_id, received_at)
+    if locked is None:
+        raise not_found("地块")
+    lot, seen = locked
+    _received(work, received_at, seen.last_received_at)
     if seen.timers_due:  # a bid at the deadline closes the lot; the settlement is left to
         judged_after_timers(work, lot, follow_ups=False)  # the scheduler, not to the answer
         seen = _quoting(work, lot, request_id)
