@@ -69,8 +69,9 @@ def trace(quotes: int) -> dict[str, Any]:
                 assert actor is not None
                 began = time.perf_counter()
                 with runtime.work(actor) as work:
+                    amount = lot.start_fen + i * lot.increment_fen
                     service.place_quote(
-                        work, lot.id, lot.start_fen + i * lot.increment_fen, str(uuid.uuid4())
+                        work, lot.id, amount, str(uuid.uuid4()), work.clock.now(work.session)
                     )
                 end = time.perf_counter()
                 totals.append(1000 * (end - began))

@@ -160,7 +160,9 @@ def seed_quotes(inst: Installation, system: System, lot: Lot, count: int) -> flo
                         runtime.publish_targets,
                     )
                     amount = lot.start_fen + done * lot.increment_fen
-                    service.place_quote(work, lot.id, amount, str(uuid.uuid4()))
+                    service.place_quote(
+                        work, lot.id, amount, str(uuid.uuid4()), work.clock.now(work.session)
+                    )
                     done += 1
     finally:
         runtime.close()

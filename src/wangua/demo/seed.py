@@ -284,7 +284,7 @@ class _Seeder:
             minimum = rules.next_minimum(standing(lot))
             if isinstance(action, Quote):
                 amount = minimum + (action.steps - 1) * lot.increment_fen
-                place_quote(work, lot_id, amount, str(uuid.uuid4()), work.now())
+                place_quote(work, lot_id, amount, str(uuid.uuid4()), work.clock.now(work.session))
             elif isinstance(action, Answer):
                 answer_inquiry(work, lot_id, action.join)
             elif isinstance(action, Proxy):
