@@ -17,6 +17,7 @@ from cryptography import x509
 from sqlalchemy.orm import Session, SessionTransaction
 
 from wangua.bidding.receipts import Receipts
+from wangua.bidding.standings import Standings
 from wangua.config import Settings
 from wangua.db import Database
 from wangua.identity.passwords import configure_password_hashing
@@ -110,6 +111,7 @@ class Runtime:
         self.on_timers_changed: Callable[[], None] = lambda: None
         self.advance_lock = threading.Lock()
         self.receipts = Receipts()
+        self.standings = Standings()
         self.timer_grace = timedelta(milliseconds=settings.timer_grace_ms)
 
     @property

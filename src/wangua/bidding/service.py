@@ -64,6 +64,7 @@ class Placed:
     quote: Quote
     bidder_number: str
     created: bool
+    standing: rules.Standing  # the lot's, after the quote
 
 
 def standing(lot: Lot) -> rules.Standing:
@@ -145,7 +146,7 @@ def place_quote(
     if seen.earlier_quote_id is not None:
         earlier = work.session.get(Quote, seen.earlier_quote_id)
         assert earlier is not None
-        return Placed(earlier, seen.bidder_number or "", created=False)
+        return Placed(earlier, seen.bidder_number or "", False, standing(lot))
     now = work.now()
     judged = standing(lot)
     refused = rules.refusal(judged, seen.bidder, amount_fen, now)
@@ -162,7 +163,7 @@ def place_quote(
         by_proxy=False,
     )
     run_proxies(work, lot)
-    return Placed(quote, seen.bidder_number or "", created=True)
+    return Placed(quote, seen.bidder_number or "", True, standing(lot))
 
 
 def accept(

@@ -92,13 +92,18 @@ def _refuse_stale(
         refuse_stale(session, actor, receipt.lot_id, amount_fen, request_id, receipt.received_at)
 
 
+def _surely_not_stale(rt: Runtime, receipt: Receipt, amount_fen: int) -> bool:
+    return rt.standings.not_stale(receipt.lot_id, amount_fen, receipt.received_at)
+
+
 def _judge(
     rt: Runtime, actor: Actor, receipt: Receipt, amount_fen: int, request_id: str | None
 ) -> tuple[dict[str, Any], bool]:
-    """On PostgreSQL a stale quote is refused before it waits for a lot lock another
-    transaction holds, in the transaction that judges it; a free lock is taken at once.
-    SQLite's writer locks the database as it begins, so there the check comes first."""
-    if not rt.db.is_postgres:
+    """A stale quote is refused by a read of the committed lot before the lock is taken,
+    unless this process's own acceptances show it is not stale (bidding.standings); then
+    the lock is taken at once, and on PostgreSQL, if another transaction holds it, the
+    check is made before waiting for it."""
+    if not _surely_not_stale(rt, receipt, amount_fen):
         _refuse_stale(rt, actor, receipt, amount_fen, request_id)
     with rt.work(actor) as work:
         stale = partial(
@@ -118,17 +123,21 @@ def _judge(
             receipt.received_at,
             before_queueing=stale if work.is_postgres else None,
         )
-        return service.quote_view(placed.quote, placed.bidder_number), placed.created
+    if placed.created:
+        rt.standings.accepted(receipt.lot_id, placed.standing)
+    return service.quote_view(placed.quote, placed.bidder_number), placed.created
 
 
 async def submit_quote(
     rt: Runtime, actor: Actor, receipt: Receipt, amount_fen: int, request_id: str | None
 ) -> tuple[dict[str, Any], bool]:
     """Judge the quote received as `receipt`; return its view and whether it is new. While
-    quotes that arrived before it are judged, a stale one is refused without waiting."""
+    quotes that arrived before it are judged, a stale one is refused without waiting
+    (unless this process's own acceptances show it is not stale, bidding.standings)."""
+    check = not _surely_not_stale(rt, receipt, amount_fen)
     return await in_turn(
         rt,
         receipt,
         partial(_judge, rt, actor, receipt, amount_fen, request_id),
-        partial(_refuse_stale, rt, actor, receipt, amount_fen, request_id),
+        partial(_refuse_stale, rt, actor, receipt, amount_fen, request_id) if check else None,
     )

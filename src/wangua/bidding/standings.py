@@ -1,0 +1,54 @@
+"""The standing at which this process last accepted a quote on each lot, so the stale
+check a waiting quote gets (bidding.prejudge, R-19b) is skipped where it cannot refuse.
+
+While a quote waits its turn behind the lot's earlier quotes, the committed lot is read
+to refuse a stale one without the wait. A lot's highest price only rises, and its quoting
+window closes no earlier than when a quote was last accepted in it (unless the lot is
+voided or terminated first). So a quote at least one increment above the highest price
+accepted here, received before that window closes, cannot be refused by the check: it
+is not made. A quote that another process's acceptances made stale, which this process
+has not seen, waits its turn and is refused under the lock with the same code.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+
+from wangua.bidding import rules
+
+
+@dataclass(frozen=True)
+class Accepted:
+    highest_fen: int
+    increment_fen: int
+    closes_at: datetime
+
+
+class Standings:
+    """Per lot, the standing its latest quote accepted by this process left."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._accepted: dict[int, Accepted] = {}
+
+    def accepted(self, lot_id: int, standing: rules.Standing) -> None:
+        """A quote was accepted on the lot, leaving `standing` (called in the lot's turn,
+        so in the order the quotes were accepted)."""
+        if standing.highest_fen is None or standing.window is None:
+            return
+        seen = Accepted(standing.highest_fen, standing.increment_fen, standing.window.closes_at)
+        with self._lock:
+            self._accepted[lot_id] = seen
+
+    def not_stale(self, lot_id: int, amount_fen: int, received_at: datetime) -> bool:
+        """Whether the committed lot surely neither finds the quote too small nor has
+        ended at its receipt (bidding.prejudge would let it through)."""
+        with self._lock:
+            seen = self._accepted.get(lot_id)
+        return (
+            seen is not None
+            and amount_fen >= seen.highest_fen + seen.increment_fen
+            and received_at < seen.closes_at
+        )
