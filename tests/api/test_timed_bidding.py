@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from tests.api.bidding_support import deadline, listing_lot, read_events, result, to_timed_bidding
-from tests.harness import Account, Stack
+from tests.harness import Account, Stack, statements_matching
 from wangua.kit.clock import ClockState
+from wangua.scheduler.models import Timer
 
 
 def test_r22_no_quote_means_unsold_at_the_deadline(stack: Stack, staff: Account) -> None:
@@ -305,3 +306,33 @@ def test_r25c_a_bid_after_the_deadline_is_refused_and_still_closes_the_lot(
     assert view["status"] == "sold", "the catch-up that decided the lot was kept"
     assert result(stack, lot)["price"] == listing_best
     assert datetime.fromisoformat(view["ended_at"]) == ends
+
+
+def test_r25a_a_bid_moves_the_countdown_and_its_warnings_in_one_read_of_the_timers(
+    stack: Stack, staff: Account
+) -> None:
+    lot, (a, b), _ = listing_lot(stack, staff, 2)
+    stack.quote(a, lot, "120000000.00")
+    stack.quote(b, lot, "121000000.00")
+    to_timed_bidding(stack, lot, [a, b])
+    stack.advance(100)
+    with statements_matching("FROM timers") as statements:
+        bid = stack.quote(a, lot, "122000000.00")
+    assert bid.status_code == 201, bid.text
+    timers_read = [s for s in statements if s.startswith("SELECT timers.")]
+    assert len(timers_read) == 1, timers_read
+    end = datetime.fromisoformat(bid.json()["received_at"]) + timedelta(minutes=5)
+    with stack.runtime.read() as session:
+        pending = dict(
+            session.execute(
+                select(Timer.kind, Timer.due_at).where(
+                    Timer.lot_id == lot["id"], Timer.fired_at.is_(None)
+                )
+            ).all()
+        )
+    assert pending == {
+        "countdown_end": end,
+        "warning_60": end - timedelta(seconds=60),
+        "warning_30": end - timedelta(seconds=30),
+        "warning_10": end - timedelta(seconds=10),
+    }

@@ -27,7 +27,7 @@ from wangua.lots.models import Lot
 from wangua.publishing.service import publish
 from wangua.reserve.service import has_sealed_reserve, open_reserve
 from wangua.runtime import Work
-from wangua.scheduler.service import cancel, handles, schedule
+from wangua.scheduler.service import cancel, handles, schedule, schedule_all
 from wangua.suspension.core import suspend_lot
 
 WARNING_KINDS = {seconds: f"warning_{seconds}" for seconds in rules.WARNING_SECONDS}
@@ -160,9 +160,15 @@ def end_inquiry(work: Work, lot: Lot, at: datetime) -> None:
 def restart_countdown(work: Work, lot: Lot, at: datetime) -> None:
     """R-25a, R-25b: a fresh 5-minute countdown and its three warnings."""
     lot.timed_deadline = rules.countdown_deadline(at)
-    schedule(work, lot.id, "countdown_end", lot.timed_deadline)
-    for seconds, due in rules.warning_times(lot.timed_deadline).items():
-        schedule(work, lot.id, WARNING_KINDS[seconds], due)
+    warnings = rules.warning_times(lot.timed_deadline)
+    schedule_all(
+        work,
+        lot.id,
+        {
+            "countdown_end": lot.timed_deadline,
+            **{WARNING_KINDS[seconds]: due for seconds, due in warnings.items()},
+        },
+    )
 
 
 @handles(*WARNING_KINDS.values())

@@ -19,7 +19,7 @@ from wangua.lots.schemas import LotCreate
 from wangua.pricing import service as pricing
 from wangua.publishing.service import publish
 from wangua.runtime import Actor, Work
-from wangua.scheduler.service import schedule
+from wangua.scheduler.service import schedule_all
 
 
 def check_grantor_scope(actor: Actor, grantor: str) -> None:
@@ -119,9 +119,15 @@ def publish_lot(work: Work, lot_id: int, *, require_price_approval: bool = False
         )
     lot.status = "announced"
     lot.published_at = now
-    schedule(work, lot.id, "listing_start", lot.listing_start)
-    schedule(work, lot.id, "deposit_deadline", lot.deposit_deadline)
-    schedule(work, lot.id, "listing_end", lot.listing_end)
+    schedule_all(
+        work,
+        lot.id,
+        {
+            "listing_start": lot.listing_start,
+            "deposit_deadline": lot.deposit_deadline,
+            "listing_end": lot.listing_end,
+        },
+    )
     record(work, "lot.published", stream=lot_stream(lot.id), object_type="lot", object_id=lot.id)
     publish(
         work,

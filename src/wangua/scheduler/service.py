@@ -18,7 +18,7 @@ before the deadline led to.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, and_, delete, func, or_, select
@@ -94,14 +94,22 @@ def _next_firing(session: Session, grace: timedelta) -> datetime | None:
 
 def schedule(work: Work, lot_id: int, kind: str, due_at: datetime) -> None:
     """Set (or move) the lot's one timer of this kind."""
-    timer = work.session.scalars(
-        select(Timer).where(Timer.lot_id == lot_id, Timer.kind == kind)
-    ).one_or_none()
-    if timer is None:
-        work.session.add(Timer(lot_id=lot_id, kind=kind, due_at=due_at))
-    else:
-        timer.due_at = due_at
-        timer.fired_at = None
+    schedule_all(work, lot_id, {kind: due_at})
+
+
+def schedule_all(work: Work, lot_id: int, due: Mapping[str, datetime]) -> None:
+    """Set (or move) the lot's one timer of each kind in `due`, read in one statement."""
+    timers = work.session.scalars(
+        select(Timer).where(Timer.lot_id == lot_id, Timer.kind.in_(list(due)))
+    )
+    existing = {timer.kind: timer for timer in timers}
+    for kind, due_at in due.items():
+        timer = existing.get(kind)
+        if timer is None:
+            work.session.add(Timer(lot_id=lot_id, kind=kind, due_at=due_at))
+        else:
+            timer.due_at = due_at
+            timer.fired_at = None
     work.timers_changed = True
 
 
