@@ -34,6 +34,14 @@ def to_timed_bidding(stack: Stack, lot: dict[str, Any], joiners: list[Account]) 
     return view
 
 
+def timed_lot_of_two(stack: Stack, staff: Account) -> tuple[dict[str, Any], Account, Account]:
+    """A lot in timed bidding (its view) between two bidders: `b` leads, `a` may bid."""
+    lot, (a, b), _ = listing_lot(stack, staff, 2)
+    assert stack.quote(a, lot, "120000000.00").status_code == 201
+    assert stack.quote(b, lot, "121000000.00").status_code == 201
+    return to_timed_bidding(stack, lot, [a, b]), a, b
+
+
 def result(stack: Stack, lot: dict[str, Any]) -> dict[str, Any]:
     response = stack.anonymous().get(f"/api/v1/lots/{lot['id']}/result")
     assert response.status_code == 200, response.text

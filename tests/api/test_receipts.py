@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.api.bidding_support import deadline, listing_lot, to_timed_bidding
+from tests.api.bidding_support import deadline, listing_lot, timed_lot_of_two
 from tests.api.test_deadline_scheduling import _set_clock, _timed_lots
 from tests.harness import Account, Stack
 from wangua.bidding import service
@@ -61,14 +61,6 @@ def _sent(pool: ThreadPoolExecutor, send: Callable[[], httpx.Response]) -> Futur
     return sent
 
 
-def _bidding(stack: Stack, staff: Account) -> tuple[dict[str, Any], Account, Account]:
-    """A lot in timed bidding; `b` leads, `a` may bid."""
-    lot, (a, b), _ = listing_lot(stack, staff, 2)
-    assert stack.quote(a, lot, "120000000.00").status_code == 201
-    assert stack.quote(b, lot, "121000000.00").status_code == 201
-    return to_timed_bidding(stack, lot, [a, b]), a, b
-
-
 def _status(stack: Stack, lot: dict[str, Any]) -> str:
     return str(stack.lot(lot["id"])["status"])
 
@@ -91,7 +83,7 @@ def _bid_held_over_the_deadline(
 def test_r25c_a_bid_received_before_the_deadline_is_accepted_though_judged_after_it(
     stack: Stack, staff: Account
 ) -> None:
-    lot, a, _ = _bidding(stack, staff)
+    lot, a, _ = timed_lot_of_two(stack, staff)
     with ThreadPoolExecutor(2) as pool:
         with _bid_held_over_the_deadline(stack, pool, lot, a) as (bid, received):
             scheduler_pass = pool.submit(scheduler.fire_due, stack.runtime)
@@ -109,7 +101,7 @@ def test_r25c_a_bid_received_before_the_deadline_is_accepted_though_judged_after
 def test_r25c_the_countdown_ends_without_waiting_for_bids_received_after_it(
     stack: Stack, staff: Account
 ) -> None:
-    lot, _, _ = _bidding(stack, staff)
+    lot, _, _ = timed_lot_of_two(stack, staff)
     ends = deadline(stack, lot)
     _set_clock(stack, ends + timedelta(seconds=2))
     with (
@@ -145,7 +137,7 @@ def test_r25c_no_other_write_ends_the_countdown_under_a_bid_received_before_it(
 ) -> None:
     """A write that brings the lot up to now stops at the held bid's receipt; a proxy set
     after the bid arrived is judged after it, inside the countdown the bid restarted."""
-    lot, a, b = _bidding(stack, staff)
+    lot, a, b = timed_lot_of_two(stack, staff)
     proxy_url = f"/api/v1/lots/{lot['id']}/proxy"
     with ThreadPoolExecutor(2) as pool:
         with _bid_held_over_the_deadline(stack, pool, lot, a) as (bid, _):
@@ -164,7 +156,7 @@ def test_r25c_no_other_write_ends_the_countdown_under_a_bid_received_before_it(
 def test_r25a_a_bid_after_the_deadline_is_judged_after_the_bid_before_it_that_restarted_it(
     stack: Stack, staff: Account
 ) -> None:
-    lot, a, b = _bidding(stack, staff)
+    lot, a, b = timed_lot_of_two(stack, staff)
     ends = deadline(stack, lot)
     first_at, second_at = ends - timedelta(seconds=1), ends + timedelta(seconds=1)
     _set_clock(stack, first_at)
@@ -186,7 +178,7 @@ def test_r25a_a_bid_after_the_deadline_is_judged_after_the_bid_before_it_that_re
 def test_r25c_a_bid_after_the_deadline_waits_for_the_bids_before_it_then_closes_the_lot(
     stack: Stack, staff: Account
 ) -> None:
-    lot, a, _ = _bidding(stack, staff)
+    lot, a, _ = timed_lot_of_two(stack, staff)
     ends = deadline(stack, lot)
     _set_clock(stack, ends)
     with ThreadPoolExecutor(1) as pool:
@@ -202,7 +194,7 @@ def test_r25c_a_bid_after_the_deadline_waits_for_the_bids_before_it_then_closes_
 def test_r19b_a_stale_quote_is_refused_at_once_while_earlier_ones_are_judged(
     stack: Stack, staff: Account
 ) -> None:
-    lot, a, _ = _bidding(stack, staff)
+    lot, a, _ = timed_lot_of_two(stack, staff)
     with _earlier_quote(stack, lot["id"], stack.now()):
         answer = stack.quote(a, lot, "121000000.00")  # does not wait for the earlier one
         assert answer.status_code == 422, answer.text
@@ -212,7 +204,7 @@ def test_r19b_a_stale_quote_is_refused_at_once_while_earlier_ones_are_judged(
 def test_r18_a_quote_refused_before_its_judging_leaves_the_queue(
     stack: Stack, staff: Account
 ) -> None:
-    lot, a, _ = _bidding(stack, staff)
+    lot, a, _ = timed_lot_of_two(stack, staff)
     url = f"/api/v1/lots/{lot['id']}/quotes"
     before = _waiting()
     assert stack.anonymous().post(url, json={"amount": "122000000.00"}).status_code == 401
@@ -226,7 +218,7 @@ def test_r18_a_quote_refused_before_its_judging_leaves_the_queue(
 def test_r18_receipt_times_of_a_lot_never_go_backwards(stack: Stack, staff: Account) -> None:
     """A bid that arrived before a proxy bid another process placed is judged after it, at
     that bid's time: the quote sequence and the receipt times agree."""
-    lot, a, b = _bidding(stack, staff)
+    lot, a, b = timed_lot_of_two(stack, staff)
     arrived = stack.now()
     later = arrived + timedelta(seconds=2)
     with ThreadPoolExecutor(1) as pool:
@@ -296,7 +288,7 @@ def test_r25c_with_a_timer_grace_a_bid_received_in_it_meets_the_countdown_anothe
     deadline: a bid another process received before it and judged in the grace is
     accepted and restarts the countdown (R-25a), so a bid received in the grace, judged
     once the grace is over, is received in the restarted countdown and accepted."""
-    lot, a, b = _bidding(stack, staff)
+    lot, a, b = timed_lot_of_two(stack, staff)
     ends = deadline(stack, lot)
     _in_grace(stack, monkeypatch, lot, ends)
     with ThreadPoolExecutor(1) as pool:
@@ -314,7 +306,7 @@ def test_r25c_with_a_timer_grace_a_bid_received_in_it_meets_the_countdown_anothe
 def test_r25c_with_a_timer_grace_a_bid_received_in_it_is_refused_once_the_lot_is_decided(
     stack: Stack, staff: Account, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    lot, a, _ = _bidding(stack, staff)
+    lot, a, _ = timed_lot_of_two(stack, staff)
     ends = deadline(stack, lot)
     _in_grace(stack, monkeypatch, lot, ends)
     with ThreadPoolExecutor(1) as pool:
@@ -407,7 +399,7 @@ def test_r26_a_proxy_set_before_the_deadline_bids_at_its_receipt_though_judged_a
     """A proxy is received when it arrives, like a quote: set a second before the end of
     the countdown and judged after it, it still bids at once, and its bid (received then)
     restarts the countdown (R-26, R-25a)."""
-    lot, a, _ = _bidding(stack, staff)
+    lot, a, _ = timed_lot_of_two(stack, staff)
     ends = deadline(stack, lot)
     received = ends - timedelta(seconds=1)
     _set_clock(stack, received)

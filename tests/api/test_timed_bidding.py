@@ -7,7 +7,14 @@ from decimal import Decimal
 
 from sqlalchemy import select, update
 
-from tests.api.bidding_support import deadline, listing_lot, read_events, result, to_timed_bidding
+from tests.api.bidding_support import (
+    deadline,
+    listing_lot,
+    read_events,
+    result,
+    timed_lot_of_two,
+    to_timed_bidding,
+)
 from tests.harness import Account, Stack, statements_matching
 from wangua.kit.clock import ClockState
 from wangua.scheduler.models import Timer
@@ -83,10 +90,7 @@ def test_r21_a_bidder_without_a_listing_quote_may_not_join(stack: Stack, staff: 
 def test_r23_timed_bidding_starts_one_increment_above_and_the_leader_cannot_open(
     stack: Stack, staff: Account
 ) -> None:
-    lot, (a, b), _ = listing_lot(stack, staff, 2)
-    stack.quote(a, lot, "120000000.00")
-    stack.quote(b, lot, "121000000.00")
-    to_timed_bidding(stack, lot, [a, b])
+    lot, a, b = timed_lot_of_two(stack, staff)
     leader = stack.quote(b, lot, "122000000.00")
     assert leader.status_code == 409 and leader.json()["code"] == "ALREADY_HIGHEST"
     below = stack.quote(a, lot, "121999999.99")
@@ -311,10 +315,7 @@ def test_r25c_a_bid_after_the_deadline_is_refused_and_still_closes_the_lot(
 def test_r25a_a_bid_moves_the_countdown_and_its_warnings_in_one_read_of_the_timers(
     stack: Stack, staff: Account
 ) -> None:
-    lot, (a, b), _ = listing_lot(stack, staff, 2)
-    stack.quote(a, lot, "120000000.00")
-    stack.quote(b, lot, "121000000.00")
-    to_timed_bidding(stack, lot, [a, b])
+    lot, a, _ = timed_lot_of_two(stack, staff)
     stack.advance(100)
     with statements_matching("FROM timers") as statements:
         bid = stack.quote(a, lot, "122000000.00")
