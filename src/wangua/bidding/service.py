@@ -122,10 +122,10 @@ def place_quote(
     """R-19a … R-25c: judge the quote at the server's receipt time; accept or refuse.
 
     The receipt time is `received_at`, stamped when the request reached the server
-    (bidding.receipts). A lot's receipt times
-    never go backwards: a quote that arrived before the lot's latest quote but is judged
-    after it (that one reached another process, or came by proxy from a later call) is
-    received at that quote's time, still before the deadline it was accepted under.
+    (bidding.receipts). A lot's receipt times never go backwards: a quote that arrived
+    before the lot's latest quote but is judged after it (that one reached another
+    process, or came by proxy from a later call) is received at that quote's time, still
+    before the deadline it was accepted under.
 
     `before_queueing` runs when another transaction holds the lot's lock, before this
     one waits for it: it may refuse a plainly stale quote at once (bidding.prejudge)."""
