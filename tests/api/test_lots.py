@@ -164,3 +164,24 @@ def test_a_cursor_beyond_any_id_is_refused_not_a_crash(stack: Stack) -> None:
     answer = stack.anonymous().get("/api/v1/lots", params={"cursor": "9" * 20})
     assert answer.status_code == 422
     assert answer.json()["code"] == "INVALID_CURSOR"
+
+
+@pytest.mark.parametrize(
+    ("path", "params", "headers", "code"),
+    [
+        ("/api/v1/lots", {"cursor": "¹"}, {}, "INVALID_CURSOR"),
+        ("/api/v1/lots/1/events", {}, {"Last-Event-ID": "²"}, "INVALID_EVENT_ID"),
+        ("/api/v1/lots/1/events", {}, {"Last-Event-ID": "9" * 20}, "INVALID_EVENT_ID"),
+        ("/lots/1/live", {}, {"Last-Event-ID": "³"}, "INVALID_EVENT_ID"),
+        ("/live", {"lots": "1:¹"}, {}, "INVALID_EVENT_ID"),
+    ],
+)
+def test_r03_a_number_in_other_digits_or_beyond_any_id_is_refused_not_a_crash(
+    stack: Stack, path: str, params: dict[str, str], headers: dict[str, str], code: str
+) -> None:
+    """Superscript digits pass Python's `isdigit` but not `int`: refused like any other
+    malformed number (found by the OpenAPI fuzz test). Headers go as Latin-1, as HTTP has them."""
+    raw = {name: value.encode("latin-1") for name, value in headers.items()}
+    answer = stack.anonymous().get(path, params=params, headers=raw)
+    assert answer.status_code == 422, answer.text
+    assert code in answer.text

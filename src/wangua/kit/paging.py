@@ -25,9 +25,19 @@ def id_cursor(cursor: str | None) -> int:
     """An oldest-first list's cursor: the id of the last item seen (0: the first page)."""
     if cursor is None or cursor == "":
         return 0
-    if not cursor.isdigit() or int(cursor) > LARGEST_ID:
+    value = stored_number(cursor)
+    if value is None:
         raise invalid_cursor()
-    return int(cursor)
+    return value
+
+
+def stored_number(text: str) -> int | None:
+    """The number `text` writes in ASCII digits, if a BIGINT holds it; else None. (Python's
+    `isdigit` also takes digits such as "¹" or "３", which `int` or the database refuse.)"""
+    if not (text.isascii() and text.isdigit()):
+        return None
+    value = int(text)
+    return value if value <= LARGEST_ID else None
 
 
 def link_after(

@@ -7,6 +7,7 @@ from collections.abc import Hashable
 
 from fastapi import APIRouter, Request
 
+from wangua.kit.paging import stored_number
 from wangua.kit.problems import Problem
 from wangua.kit.times import rfc3339
 from wangua.live.events import events_after
@@ -39,7 +40,8 @@ async def lot_events(lot_id: ObjectId, request: Request, rt: RuntimeDep) -> Tail
     """R-19c: every accepted quote and phase change, as it happens. `id:` is the lot's
     event sequence number; reconnecting with Last-Event-ID resumes without gaps."""
     last = request.headers.get("last-event-id") or request.query_params.get("last_event_id") or "0"
-    if not last.isdigit():
+    after = stored_number(last)
+    if after is None:
         raise Problem(422, "INVALID_EVENT_ID", "Last-Event-ID 不正确")
 
     shared = tails(rt, EVENTS)
@@ -47,7 +49,7 @@ async def lot_events(lot_id: ObjectId, request: Request, rt: RuntimeDep) -> Tail
     return TailResponse(
         shared,
         lot_id,
-        int(last),
+        after,
         first="retry: 2000\n\n",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from wangua.applications.models import Application
+from wangua.kit.paging import stored_number
 from wangua.kit.problems import Problem, not_found
 from wangua.live.events import events_after
 from wangua.live.models import LotEvent
@@ -110,9 +111,10 @@ async def live_board(
     rendering per event (live/tail.py); a bidder's own rows are marked in theirs."""
     last = request.headers.get("last-event-id")
     if last is not None:
-        if not last.isdigit():
+        resumed = stored_number(last)
+        if resumed is None:
             raise Problem(422, "INVALID_EVENT_ID", "Last-Event-ID 不正确")
-        after = int(last)
+        after = resumed
 
     locale = locale_of(request)
 
@@ -144,9 +146,10 @@ def wall_positions(text: str) -> dict[int, int]:
     positions: dict[int, int] = {}
     for item in filter(None, text.split(",")):
         lot, _, seq = item.partition(":")
-        if not (lot.isdigit() and seq.isdigit()) or len(lot) > 18 or len(seq) > 18:
+        lot_id, last = stored_number(lot), stored_number(seq)
+        if lot_id is None or last is None:
             raise Problem(422, "INVALID_EVENT_ID", "地块或事件序号不正确")
-        positions[int(lot)] = int(seq)
+        positions[lot_id] = last
     if not positions or len(positions) > WALL_LIMIT:
         raise Problem(422, "INVALID_EVENT_ID", f"须为 1 到 {WALL_LIMIT} 宗地块")
     return positions
