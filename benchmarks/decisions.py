@@ -1,13 +1,14 @@
 """What deciding a lot costs: N lots in timed bidding whose countdowns end together, on
-PostgreSQL in this process, decided one after another as the scheduler does (R-25c),
-then settled (R-29, R-30b); prints the CPU and wall time per lot of each phase.
+PostgreSQL in this process, decided as the scheduler does (R-25c: together, in one
+transaction; one after another in revisions before that), then settled one after another
+(R-29, R-30b); prints the CPU and wall time per lot of each phase.
 
     python -m benchmarks.decisions [--lots 40] [--tree DIR]
 
 `--tree` measures another checkout's `src/` and `tests/` (a `git worktree` of an earlier
 revision), so two revisions can be compared on the same machine, one after the other.
-The lots' three countdown warnings are still pending when the deadline is reached (the
-simulated clock jumps), so each decision here also fires them.
+The lots' three countdown warnings fire before, as they do on the system clock, so only
+the countdowns' ends are due at the deadline.
 """
 
 from __future__ import annotations
@@ -38,17 +39,25 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory() as tmp, running_stack("postgresql", Path(tmp)) as stack:
         lots, _ = _timed_lots(stack, stack.account("staff", "xianning-city"), args.lots)
-        with stack.runtime.work() as work:  # past the deadline, nothing fired yet
-            moment = deadline(stack, lots[0]) + timedelta(milliseconds=1)
-            work.session.execute(update(ClockState).where(ClockState.id == 1).values(now=moment))
         rt = stack.runtime
+        ends = deadline(stack, lots[0])
+        for moment in (ends - timedelta(seconds=5), ends + timedelta(milliseconds=1)):
+            with rt.work() as work:  # the clock moves; the scheduler has not run yet
+                work.session.execute(
+                    update(ClockState).where(ClockState.id == 1).values(now=moment)
+                )
+            if moment < ends:
+                scheduler.fire_due(rt)  # the warnings, fired at their own times
         now = rt.now()
         at = (now,) if "at" in inspect.signature(scheduler.fire_lot).parameters else ()
         for phase, follow_ups in (("decide", False), ("settle", True)):
             ids = scheduler.lots_due(rt, now)
             wall, cpu = time.perf_counter(), time.process_time()
-            for lot_id in ids:
-                scheduler.fire_lot(rt, lot_id, *at, follow_ups=follow_ups)
+            if not follow_ups and hasattr(scheduler, "fire_together"):
+                scheduler.fire_together(rt, ids)
+            else:  # settlements, and decisions of a revision that made them one by one
+                for lot_id in ids:
+                    scheduler.fire_lot(rt, lot_id, *at, follow_ups=follow_ups)
             wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
             print(
                 f"{phase}: {len(ids)} lots, {1000 * cpu / len(ids):.1f} ms CPU and "

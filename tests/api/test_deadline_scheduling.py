@@ -5,16 +5,23 @@ the scheduler, so an announcement never waits behind other lots' bookkeeping."""
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select, update
 
-from tests.api.bidding_support import deadline, result
-from tests.harness import Account, Stack
+from tests.api.bidding_support import deadline, read_events, result
+from tests.api.test_reserve import import_reserve, into_window, sealed
+from tests.harness import Account, Stack, captured_logs, statements_matching
+from wangua.audit.checkpoints import SigningKey
+from wangua.audit.verify import verify
+from wangua.availability.models import Outage
+from wangua.bidding.lifecycle import end_countdowns
 from wangua.deposits.models import Refund
 from wangua.kit.clock import ClockState
+from wangua.kit.times import rfc3339
 from wangua.lots.models import Lot
 from wangua.lots.repository import lock_lot
 from wangua.publishing.models import Publication
@@ -152,3 +159,134 @@ def test_r44_a_forfeiture_before_the_scheduler_settles_catches_the_settlement_up
     assert done.status_code == 200, done.text
     assert done.json()["forfeited"] == stack.lot(lot["id"])["deposit"]
     assert _settled(stack, lot["id"]) == (1, 2)
+
+
+def test_r25c_r23_r27_countdowns_ending_together_are_decided_in_one_transaction(
+    stack: Stack, staff: Account
+) -> None:
+    """Lots whose countdowns end at the same instant are decided in one pass, all their
+    results written by one statement, each as it would be alone: a timed bid wins (R-23),
+    a timed bid below the reserve does not and the reserve is shown (R-11, R-23), the
+    highest listing quote wins when nobody bids (R-27); the audit record still verifies."""
+    supervisor = stack.account("supervisor")
+    lots = [stack.published_lot(staff, has_reserve=index == 1) for index in range(3)]
+    bid, below, unbid = lots
+    a, b = stack.bidder(), stack.bidder()
+    numbers = {
+        (bidder.username, lot["id"]): stack.qualified(bidder, lot)["bidder_number"]
+        for lot in lots
+        for bidder in (a, b)
+    }
+    stack.advance_to(bid["listing_start"])
+    for lot in lots:
+        assert stack.quote(a, lot, "120000000.00").status_code == 201
+        assert stack.quote(b, lot, "121000000.00").status_code == 201
+    into_window(stack, below)
+    assert import_reserve(stack, below, sealed(stack, below, "150000000.00", supervisor)).is_success
+    stack.advance_to(bid["listing_end"])
+    for lot in lots:
+        for bidder in (a, b):
+            answer = bidder.http.post(f"/api/v1/lots/{lot['id']}/inquiry", json={"join": True})
+            assert answer.status_code == 200, answer.text
+    stack.advance_to(stack.lot(bid["id"])["inquiry_end"])
+    for lot in (bid, below):  # the simulated clock stands still: the same receipt time
+        assert stack.quote(a, lot, "122000000.00").status_code == 201
+    ends = deadline(stack, bid)
+    assert {deadline(stack, lot) for lot in lots} == {ends}
+    stack.advance_to(ends - timedelta(seconds=1))  # the warnings
+    _set_clock(stack, ends)
+
+    with statements_matching("INSERT INTO results") as written:
+        assert scheduler.fire_due(stack.runtime) == 3
+    assert len(written) == 1, written
+
+    decided = {lot["id"]: result(stack, lot) for lot in lots}
+    summary = {
+        lot_id: (r["outcome"], r["rule"], r["price"], r["reserve_price"], r["decided_at"])
+        for lot_id, r in decided.items()
+    }
+    at = rfc3339(ends)
+    assert summary == {
+        bid["id"]: ("sold", "R-23", "122000000.00", None, at),
+        below["id"]: ("unsold", "R-23", None, "150000000.00", at),
+        unbid["id"]: ("sold", "R-27", "121000000.00", None, at),
+    }
+    assert decided[bid["id"]]["winner"]["bidder_number"] == numbers[(a.username, bid["id"])]
+    assert decided[unbid["id"]]["winner"]["bidder_number"] == numbers[(b.username, unbid["id"])]
+    for lot in lots:
+        event = read_events(stack, lot["id"], count=1, last_event_id=_last_seq(stack, lot) - 1)
+        assert event[0]["event"] == "result"
+        assert event[0]["data"]["outcome"] == decided[lot["id"]]["outcome"]
+    with stack.runtime.read() as session:
+        key = SigningKey(stack.runtime.settings.resolved_audit_key_dir)
+        assert verify(session, key).failure is None
+
+
+def test_r25c_deciding_more_lots_together_takes_no_more_statements(
+    stack: Stack, staff: Account
+) -> None:
+    """The decisions of lots due together cost the same statements for 2 lots as for 6."""
+    counts: list[Counter[str]] = []
+    for size in (2, 6):
+        lots, _ = _timed_lots(stack, staff, size)
+        ends = deadline(stack, lots[0])
+        stack.advance_to(ends - timedelta(seconds=1))  # the warnings
+        _set_clock(stack, ends)
+        due = scheduler.lots_due(stack.runtime, ends)
+        assert len(due) == size
+        with statements_matching("") as sent:
+            scheduler.fire_together(stack.runtime, due)
+        assert {result(stack, lot)["outcome"] for lot in lots} == {"sold"}
+        counts.append(Counter(" ".join(statement.split()[:4]) for statement in sent))
+    assert counts[0] == counts[1]
+
+
+def test_r25c_lots_that_fail_together_are_decided_one_by_one(
+    stack: Stack, staff: Account, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """If deciding the lots together fails, each is decided on its own, so one lot's fault
+    cannot hold back the others' results."""
+    lots, _ = _timed_lots(stack, staff, 2)
+    ends = deadline(stack, lots[0])
+    stack.advance_to(ends - timedelta(seconds=1))
+    _set_clock(stack, ends)
+
+    def failing(work: Any, ending: Any) -> None:
+        raise RuntimeError("a fault of one lot")
+
+    monkeypatch.setitem(scheduler._together, "countdown_end", failing)
+    with captured_logs() as logs:
+        scheduler.fire_due(stack.runtime)
+
+    assert [result(stack, lot)["outcome"] for lot in lots] == ["sold", "sold"]
+    assert any("firing 2 lots together failed" in line for line in logs), logs
+
+
+def test_r37c_lots_decided_together_each_check_their_own_deadline_for_an_outage(
+    stack: Stack, staff: Account
+) -> None:
+    """An outage within the 5 minutes before one lot's deadline suspends that lot (R-37c);
+    a lot decided with it, whose deadline is more than 5 minutes after the outage, is
+    decided."""
+    (hit, clear), _ = _timed_lots(stack, staff, 2)
+    ends = deadline(stack, hit)
+    later = ends + timedelta(seconds=10)
+    with stack.runtime.work() as work:
+        work.session.add(
+            Outage(
+                started_at=ends - timedelta(minutes=6),
+                ended_at=ends - timedelta(minutes=5) + timedelta(seconds=5),
+                detected_by="restart",
+            )
+        )
+    with stack.runtime.work() as work:
+        locked = [lock_lot(work, hit["id"]), lock_lot(work, clear["id"])]
+        end_countdowns(work, [(locked[0], ends), (locked[1], later)])
+
+    assert stack.lot(hit["id"])["status"] == "suspended"
+    assert result(stack, clear)["decided_at"] == rfc3339(later)
+
+
+def _last_seq(stack: Stack, lot: dict[str, Any]) -> int:
+    with stack.runtime.read() as session:
+        return int(session.get_one(Lot, lot["id"]).event_seq)

@@ -38,14 +38,15 @@ WINDOW = timedelta(minutes=5)
 """R-37c: down at any moment of the 5 minutes before a deadline."""
 
 
-def was_down(work: Work, start: datetime, end: datetime) -> Outage | None:
-    """The first outage that touches [start, end], if any."""
-    return work.session.scalars(
-        select(Outage)
-        .where(Outage.started_at <= end, Outage.ended_at >= start)
-        .order_by(Outage.started_at)
-        .limit(1)
-    ).first()
+def outages_touching(work: Work, start: datetime, end: datetime) -> list[Outage]:
+    """The outages that touch [start, end], earliest first."""
+    return list(
+        work.session.scalars(
+            select(Outage)
+            .where(Outage.started_at <= end, Outage.ended_at >= start)
+            .order_by(Outage.started_at)
+        )
+    )
 
 
 def _alive(session: ServingSession, host: str) -> bool:

@@ -14,20 +14,27 @@ from typing import Any
 from sqlalchemy import distinct, func, select
 
 from wangua.applications.models import Application
-from wangua.audit.service import lot_stream, record
-from wangua.availability.service import WINDOW, suspend_for_outage, was_down
+from wangua.audit.service import Entry, lot_stream, record, record_all
+from wangua.availability.service import WINDOW, outages_touching, suspend_for_outage
 from wangua.bidding import rules
 from wangua.bidding.models import InquiryAnswer, Quote, Result
 from wangua.cap import service as cap
 from wangua.deposits.refunds import settle_lot
 from wangua.kit.money import format_fen
 from wangua.kit.times import rfc3339
-from wangua.live.events import emit
+from wangua.live.events import emit, emit_all
 from wangua.lots.models import Lot
 from wangua.publishing.service import publish
-from wangua.reserve.service import has_sealed_reserve, open_reserve
+from wangua.reserve.service import has_sealed_reserve, open_reserve, open_reserves
 from wangua.runtime import Work
-from wangua.scheduler.service import cancel, handles, schedule, schedule_all
+from wangua.scheduler.service import (
+    cancel,
+    handles,
+    handles_together,
+    schedule,
+    schedule_all,
+    schedule_lots,
+)
 from wangua.suspension.core import suspend_lot
 
 WARNING_KINDS = {seconds: f"warning_{seconds}" for seconds in rules.WARNING_SECONDS}
@@ -185,25 +192,43 @@ def warn(work: Work, lot: Lot, at: datetime) -> None:
     )
 
 
-@handles("countdown_end", closing=True)
-def end_countdown(work: Work, lot: Lot, at: datetime) -> None:
-    """R-25c, R-23, R-27: the countdown ended; no bid is taken any more. A lot whose price
-    reached its cap is decided by its lottery (R-CAP)."""
-    if lot.status != "timed_bidding" or _suspended_by_outage(work, lot, at):
-        return
-    if lot.capped:
-        _decide_by_lottery(work, lot, at)
-        return
-    timed_bids = (
-        work.session.scalar(
-            select(func.count()).where(Quote.lot_id == lot.id, Quote.phase == rules.Phase.TIMED)
-        )
-        or 0
+@handles_together("countdown_end", closing=True)
+def end_countdowns(work: Work, ending: list[tuple[Lot, datetime]]) -> None:
+    """R-25c, R-23, R-27: the countdowns ended; no bid is taken any more. Lots whose
+    countdowns end together are decided together, each at its own deadline. A lot whose
+    price reached its cap is decided by its lottery (R-CAP)."""
+    ending = _not_suspended_by_outage(
+        work, [(lot, at) for lot, at in ending if lot.status == "timed_bidding"]
     )
-    outcome = rules.outcome_of_timed_bidding(
-        timed_bids, lot.highest_fen, lot.leader_application_id, open_reserve(work, lot)
+    for lot, at in ending:
+        if lot.capped:
+            _decide_by_lottery(work, lot, at)
+    ending = [(lot, at) for lot, at in ending if not lot.capped]
+    if not ending:
+        return
+    counted = work.session.execute(
+        select(Quote.lot_id, func.count())
+        .where(Quote.lot_id.in_([lot.id for lot, _ in ending]), Quote.phase == rules.Phase.TIMED)
+        .group_by(Quote.lot_id)
     )
-    decide(work, lot, outcome, at)
+    timed_bids = {lot_id: count for lot_id, count in counted}
+    reserves = open_reserves(work, [lot for lot, _ in ending])
+    decide_all(
+        work,
+        [
+            (
+                lot,
+                rules.outcome_of_timed_bidding(
+                    timed_bids.get(lot.id, 0),
+                    lot.highest_fen,
+                    lot.leader_application_id,
+                    reserves.get(lot.id),
+                ),
+                at,
+            )
+            for lot, at in ending
+        ],
+    )
 
 
 def _decide_by_lottery(work: Work, lot: Lot, at: datetime) -> None:
@@ -212,39 +237,64 @@ def _decide_by_lottery(work: Work, lot: Lot, at: datetime) -> None:
 
 
 def decide(work: Work, lot: Lot, outcome: rules.Outcome, at: datetime) -> None:
-    """Record the result and close the lot: no timer of it fires again but its settlement.
-    The reserve, if the lot has one, is opened here and shown with the result (R-11,
-    R-25c)."""
-    reserve = open_reserve(work, lot)
-    result = Result(
-        lot_id=lot.id,
-        outcome="sold" if outcome.sold else "unsold",
-        price_fen=outcome.price_fen,
-        winner_application_id=outcome.winner,
-        reserve_fen=reserve,
-        rule=outcome.rule,
-        decided_at=at,
-    )
-    emit(work, lot, "result", _result_data(work, result))
-    work.session.add(result)
-    lot.status = result.outcome
-    lot.ended_at = at
-    cancel(work, lot.id)  # its flush writes the lot's new status and event number at once
-    record(
+    """Record the lot's result and close it (see `decide_all`)."""
+    decide_all(work, [(lot, outcome, at)])
+
+
+def decide_all(work: Work, decisions: list[tuple[Lot, rules.Outcome, datetime]]) -> None:
+    """Record each lot's result, decided at its `at`, and close the lots: no timer of them
+    fires again but their settlements. The reserve, if a lot has one, is opened here and
+    shown with the result (R-11, R-25c). A few statements for however many lots."""
+    reserves = open_reserves(work, [lot for lot, _, _ in decisions])
+    winner_ids = [outcome.winner for _, outcome, _ in decisions if outcome.winner is not None]
+    winners: dict[int | None, Application] = {}
+    if winner_ids:  # for the results' bidder numbers
+        loaded = work.session.scalars(select(Application).where(Application.id.in_(winner_ids)))
+        winners = {application.id: application for application in loaded}
+    results = [
+        Result(
+            lot_id=lot.id,
+            outcome="sold" if outcome.sold else "unsold",
+            price_fen=outcome.price_fen,
+            winner_application_id=outcome.winner,
+            reserve_fen=reserves.get(lot.id),
+            rule=outcome.rule,
+            decided_at=at,
+        )
+        for lot, outcome, at in decisions
+    ]
+    emit_all(
         work,
-        "lot.decided",
-        stream=lot_stream(lot.id),
-        object_type="lot",
-        object_id=lot.id,
-        data={
-            "outcome": result.outcome,
-            "price_fen": result.price_fen,
-            "winner_application_id": outcome.winner,
-            "rule": outcome.rule,
-        },
-        at=at,
+        [
+            (lot, "result", _result_data(work, result, winners.get(result.winner_application_id)))
+            for (lot, _, _), result in zip(decisions, results, strict=True)
+        ],
     )
-    schedule(work, lot.id, "settle", at)
+    work.session.add_all(results)
+    for (lot, _, at), result in zip(decisions, results, strict=True):
+        lot.status = result.outcome
+        lot.ended_at = at
+    cancel(work, *(lot.id for lot, _, _ in decisions))  # its flush writes the lots too
+    record_all(
+        work,
+        [
+            Entry(
+                "lot.decided",
+                "lot",
+                stream=lot_stream(lot.id),
+                object_id=lot.id,
+                data={
+                    "outcome": result.outcome,
+                    "price_fen": result.price_fen,
+                    "winner_application_id": outcome.winner,
+                    "rule": outcome.rule,
+                },
+                at=at,
+            )
+            for (lot, outcome, at), result in zip(decisions, results, strict=True)
+        ],
+    )
+    schedule_lots(work, {lot.id: {"settle": at} for lot, _, at in decisions})
 
 
 @handles("settle", follow_up=True)
@@ -259,14 +309,20 @@ def settle(work: Work, lot: Lot, at: datetime) -> None:
         work,
         "result",
         lot,
-        {"summary": _result_summary(lot, result), "result": _result_data(work, result)},
+        {
+            "summary": _result_summary(lot, result),
+            "result": _result_data(work, result, _winner(work, result)),
+        },
     )
     settle_lot(work, lot, at)
 
 
-def _result_data(work: Work, result: Result) -> dict[str, Any]:
+def _winner(work: Work, result: Result) -> Application | None:
     winner_id = result.winner_application_id
-    winner = work.session.get(Application, winner_id) if winner_id else None
+    return None if winner_id is None else work.session.get(Application, winner_id)
+
+
+def _result_data(work: Work, result: Result, winner: Application | None) -> dict[str, Any]:
     return {
         "outcome": result.outcome,
         "price": None if result.price_fen is None else format_fen(result.price_fen),
@@ -285,12 +341,29 @@ def _result_summary(lot: Lot, result: Result) -> str:
 
 
 def _suspended_by_outage(work: Work, lot: Lot, at: datetime) -> bool:
-    """R-37c: a deadline with an outage in its last 5 minutes suspends instead of deciding."""
-    outage = was_down(work, at - WINDOW, at)
-    if outage is None:
-        return False
-    suspend_for_outage(work, lot, outage.started_at)
-    return True
+    """R-37c for one lot (see `_not_suspended_by_outage`)."""
+    return not _not_suspended_by_outage(work, [(lot, at)])
+
+
+def _not_suspended_by_outage(
+    work: Work, deadlines: list[tuple[Lot, datetime]]
+) -> list[tuple[Lot, datetime]]:
+    """R-37c: a deadline with an outage in its last 5 minutes suspends its lot instead of
+    deciding; the outages read in one statement. Returns the lots that were not."""
+    if not deadlines:
+        return []
+    ats = [at for _, at in deadlines]
+    outages = outages_touching(work, min(ats) - WINDOW, max(ats))
+    kept = []
+    for lot, at in deadlines:
+        outage = next(
+            (o for o in outages if o.started_at <= at and o.ended_at >= at - WINDOW), None
+        )
+        if outage is None:
+            kept.append((lot, at))
+        else:
+            suspend_for_outage(work, lot, outage.started_at)
+    return kept
 
 
 def suspend_for_missing_reserve(work: Work, lot: Lot, at: datetime) -> None:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from wangua.kit.problems import not_found
@@ -30,9 +31,15 @@ def lock_lot(work: Work, lot_id: int) -> Lot:
 
 def try_lock_lot(work: Work, lot_id: int) -> Lot | None:
     """The scheduler's lock: skip a lot another process is already working on."""
-    stmt: Select[Lot] = select(Lot).where(Lot.id == lot_id)
+    return next(iter(try_lock_lots(work, [lot_id])), None)
+
+
+def try_lock_lots(work: Work, lot_ids: Sequence[int]) -> list[Lot]:
+    """The scheduler's lock on several lots in one statement, in the order of their ids:
+    those another process is already working on are skipped."""
+    stmt = select(Lot).where(Lot.id.in_(lot_ids)).order_by(Lot.id)
     stmt = stmt.with_for_update(skip_locked=True) if work.is_postgres else stmt
-    return work.session.scalars(stmt).one_or_none()
+    return list(work.session.scalars(stmt))
 
 
 def get_lot(session: Session, lot_id: int) -> Lot:

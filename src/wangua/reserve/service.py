@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -11,7 +12,7 @@ from cryptography import x509
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
-from wangua.audit.service import lot_stream, record
+from wangua.audit.service import Entry, lot_stream, record, record_all
 from wangua.identity import certificates
 from wangua.identity.models import User
 from wangua.kit.paging import invalid_cursor
@@ -147,15 +148,31 @@ def has_sealed_reserve(work: Work, lot: Lot) -> bool:
 
 def open_reserve(work: Work, lot: Lot) -> int | None:
     """The decision opens the reserve (R-11); None when the lot has none."""
-    if not lot.has_reserve:  # only such a lot can have had one imported
-        return None
-    row = work.session.get(SealedReserveRow, lot.id)
-    if row is None:
-        return None
-    if row.price_fen is None:
-        row.price_fen = work.sealing_key.open(row.ciphertext, lot.code)
-        row.opened_at = work.now()
-        record(
-            work, "reserve.opened", stream=lot_stream(lot.id), object_type="lot", object_id=lot.id
-        )
-    return row.price_fen
+    return open_reserves(work, [lot]).get(lot.id)
+
+
+def open_reserves(work: Work, lots: Sequence[Lot]) -> dict[int, int]:
+    """The decisions open the lots' reserves (R-11), read in one statement: the price by
+    lot id, for the lots that have one."""
+    with_reserve = [lot for lot in lots if lot.has_reserve]  # only these can have had one
+    if not with_reserve:
+        return {}
+    codes = {lot.id: lot.code for lot in with_reserve}
+    rows = work.session.scalars(
+        select(SealedReserveRow).where(SealedReserveRow.lot_id.in_(list(codes)))
+    ).all()
+    opened = []
+    for row in rows:
+        if row.price_fen is None:
+            row.price_fen = work.sealing_key.open(row.ciphertext, codes[row.lot_id])
+            row.opened_at = work.now()
+            opened.append(
+                Entry(
+                    "reserve.opened",
+                    "lot",
+                    stream=lot_stream(row.lot_id),
+                    object_id=row.lot_id,
+                )
+            )
+    record_all(work, opened)
+    return {row.lot_id: row.price_fen for row in rows if row.price_fen is not None}

@@ -18,18 +18,20 @@ before the deadline led to.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, delete, func, or_, select
+from sqlalchemy import ColumnElement, and_, delete, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from wangua.lots.models import Lot
-from wangua.lots.repository import try_lock_lot
+from wangua.lots.repository import try_lock_lot, try_lock_lots
 from wangua.runtime import SYSTEM, Runtime, Work
 from wangua.scheduler.models import Timer
 
 Handler = Callable[[Work, Lot, datetime], None]
+TogetherHandler = Callable[[Work, list[tuple[Lot, datetime]]], None]
 
 
 class InGrace(Exception):
@@ -41,7 +43,9 @@ class InGrace(Exception):
         self.until = until
 
 
+log = logging.getLogger(__name__)
 _handlers: dict[str, Handler] = {}
+_together: dict[str, TogetherHandler] = {}
 _follow_ups: set[str] = set()
 _closing: set[str] = set()
 RECEIPT_WAIT = 5.0  # seconds a pass waits for the quotes received before a lot's timers
@@ -62,6 +66,25 @@ def handles(
                 _follow_ups.add(kind)
             if closing:
                 _closing.add(kind)
+        return handler
+
+    return register
+
+
+def handles_together(
+    *kinds: str, closing: bool = False
+) -> Callable[[TogetherHandler], TogetherHandler]:
+    """Register the handler of these timer kinds that fires them for many lots in one call,
+    each lot with its timer's own due time (`fire_together`); a lot caught up alone is a
+    call with one."""
+
+    def register(handler: TogetherHandler) -> TogetherHandler:
+        def alone(work: Work, lot: Lot, at: datetime) -> None:
+            handler(work, [(lot, at)])
+
+        handles(*kinds, closing=closing)(alone)
+        for kind in kinds:
+            _together[kind] = handler
         return handler
 
     return register
@@ -98,26 +121,35 @@ def schedule(work: Work, lot_id: int, kind: str, due_at: datetime) -> None:
 
 
 def schedule_all(work: Work, lot_id: int, due: Mapping[str, datetime]) -> None:
-    """Set (or move) the lot's one timer of each kind in `due`, read in one statement."""
+    """Set (or move) the lot's one timer of each kind in `due`."""
+    schedule_lots(work, {lot_id: due})
+
+
+def schedule_lots(work: Work, due: Mapping[int, Mapping[str, datetime]]) -> None:
+    """Set (or move) each lot's one timer of each kind in `due[lot_id]`, read in one
+    statement."""
+    kinds = sorted({kind for timers in due.values() for kind in timers})
     timers = work.session.scalars(
-        select(Timer).where(Timer.lot_id == lot_id, Timer.kind.in_(list(due)))
+        select(Timer).where(Timer.lot_id.in_(list(due)), Timer.kind.in_(kinds))
     )
-    existing = {timer.kind: timer for timer in timers}
-    for kind, due_at in due.items():
-        timer = existing.get(kind)
-        if timer is None:
-            work.session.add(Timer(lot_id=lot_id, kind=kind, due_at=due_at))
-        else:
-            timer.due_at = due_at
-            timer.fired_at = None
+    existing = {(timer.lot_id, timer.kind): timer for timer in timers}
+    new = []
+    for lot_id, lot_due in due.items():
+        for kind, due_at in lot_due.items():
+            timer = existing.get((lot_id, kind))
+            if timer is None:
+                new.append({"lot_id": lot_id, "kind": kind, "due_at": due_at})
+            else:
+                timer.due_at = due_at
+                timer.fired_at = None
+    if new:  # one statement, on SQLite too (the ORM would insert them one by one there)
+        work.session.execute(insert(Timer), new)
     work.timers_changed = True
 
 
-def cancel(work: Work, lot_id: int, *kinds: str) -> None:
-    stmt = delete(Timer).where(Timer.lot_id == lot_id, Timer.fired_at.is_(None))
-    if kinds:
-        stmt = stmt.where(Timer.kind.in_(kinds))
-    work.session.execute(stmt)
+def cancel(work: Work, *lot_ids: int) -> None:
+    """Delete the lots' timers that have not fired."""
+    work.session.execute(delete(Timer).where(Timer.lot_id.in_(lot_ids), Timer.fired_at.is_(None)))
     work.timers_changed = True
 
 
@@ -218,20 +250,90 @@ def fire_lot(runtime: Runtime, lot_id: int, at: datetime, *, follow_ups: bool = 
             catch_up(work, lot, follow_ups=follow_ups, savepoint=False)
 
 
+def fire_together(runtime: Runtime, due: Mapping[int, datetime]) -> None:
+    """Bring the lots up to the present in one transaction, without follow-ups; for lots
+    with no quote received before their timers still to judge (Receipts.settled). A lot
+    whose one timer due is of a kind handled together (the countdowns' ends) fires with
+    the other such lots in one call, so deciding many lots due together takes a few
+    statements, not a dozen for each; the other lots are caught up one by one in the same
+    transaction. If that transaction fails, each lot is fired on its own (`fire_lot`), so
+    one lot's fault stays its own."""
+    try:
+        with runtime.work(SYSTEM) as work:
+            _catch_up_together(work, list(due))
+    except Exception:
+        log.exception("firing %d lots together failed; firing them one by one", len(due))
+        for lot_id, at in due.items():
+            fire_lot(runtime, lot_id, at, follow_ups=False)
+
+
+def _catch_up_together(work: Work, lot_ids: list[int]) -> None:
+    """`catch_up` without follow-ups, for many locked lots at once (see fire_together)."""
+    lots = try_lock_lots(work, lot_ids)
+    now = work.now()
+    may_close = work.clock.now(work.session) - work.timer_grace if work.timer_grace else now
+    pending = select(Timer).where(
+        Timer.lot_id.in_([lot.id for lot in lots]),
+        Timer.fired_at.is_(None),
+        Timer.due_at <= now,
+        Timer.kind.not_in(_follow_ups),
+    )
+    due: dict[int, list[Timer]] = {}
+    for timer in work.session.scalars(pending):
+        due.setdefault(timer.lot_id, []).append(timer)
+    together: dict[str, list[tuple[Lot, Timer]]] = {}
+    alone = []
+    for lot in lots:
+        timers = due.get(lot.id, [])
+        if len(timers) == 1 and _fires_together(work, lot, timers[0], may_close):
+            together.setdefault(timers[0].kind, []).append((lot, timers[0]))
+        elif timers:
+            alone.append(lot)
+    for kind, members in together.items():
+        for _, timer in members:
+            timer.fired_at = now
+        _together[kind](work, [(lot, timer.due_at) for lot, timer in members])
+    fired = [lot for members in together.values() for lot, _ in members]
+    if fired:  # what the handlers left due, if anything, fires in order
+        work.session.flush()
+        left = set(work.session.scalars(pending.with_only_columns(Timer.lot_id)))
+        alone += [lot for lot in fired if lot.id in left]
+    for lot in alone:
+        catch_up(work, lot, follow_ups=False, savepoint=False)
+
+
+def _fires_together(work: Work, lot: Lot, timer: Timer, may_close: datetime) -> bool:
+    """Whether the lot's one due timer fires in a call with other lots: its kind has such
+    a handler, no quote received before it waits (R-25c), and a closing timer's grace has
+    passed (catch_up applies the same conditions)."""
+    waiting = work.waiting(lot.id)
+    return (
+        timer.kind in _together
+        and (waiting is None or timer.due_at <= waiting)
+        and (timer.kind not in _closing or timer.due_at <= may_close)
+    )
+
+
 def fire_due(runtime: Runtime) -> int:
     """One pass of the scheduler: every lot with a due timer is caught up, the decisive
     timers of all of them before any follow-up, so when many countdowns end together
-    each lot's result is out without waiting for the others' settlements; and the lots
-    with no quote received before their timers still to judge before the lots that have
-    one, so no lot's decision waits for another's bids. Requests held for the decisions
-    (Receipts.close_at) go once the decisive timers have fired. Returns the lots seen."""
+    each lot's result is out without waiting for the others' settlements. The lots with
+    no quote received before their timers still to judge fire together, in one
+    transaction (`fire_together`), before the lots that have one, so no lot's decision
+    waits for another's bids. Requests held for the decisions (Receipts.close_at) go once
+    the decisive timers have fired. Returns the lots seen."""
     now = runtime.now()
     lot_ids = lots_due(runtime, now)
     if not lot_ids:  # the usual idle pass: one read
         return 0
-    settled = runtime.receipts.settled
-    for lot_id, due in sorted(lot_ids.items(), key=lambda item: not settled(*item)):
-        fire_lot(runtime, lot_id, due, follow_ups=False)
+    settled = {
+        lot_id: due for lot_id, due in lot_ids.items() if runtime.receipts.settled(lot_id, due)
+    }
+    if settled:
+        fire_together(runtime, settled)
+    for lot_id, due in lot_ids.items():
+        if lot_id not in settled:
+            fire_lot(runtime, lot_id, due, follow_ups=False)
     runtime.receipts.close_at(None)  # the requests held for these decisions may go
     for lot_id, due in lots_due(runtime, now).items():
         fire_lot(runtime, lot_id, due)
@@ -260,5 +362,4 @@ def _advance(runtime: Runtime, seconds: float) -> datetime:
             clock.set(work.session, step)  # type: ignore[union-attr]
         if due is None:
             return target
-        for lot_id, earliest in lots_due(runtime, step).items():
-            fire_lot(runtime, lot_id, earliest)
+        fire_due(runtime)
