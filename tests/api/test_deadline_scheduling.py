@@ -290,3 +290,39 @@ def test_r37c_lots_decided_together_each_check_their_own_deadline_for_an_outage(
 def _last_seq(stack: Stack, lot: dict[str, Any]) -> int:
     with stack.runtime.read() as session:
         return int(session.get_one(Lot, lot["id"]).event_seq)
+
+
+def test_r22_r24_listings_and_inquiries_ending_together_move_on_together(
+    stack: Stack, staff: Account
+) -> None:
+    """Six lots with one listing deadline: the two without a quote are unsold (R-22), the
+    four with quotes ask for timed bidding, their results and their phase changes each
+    written by one statement; when the inquiries end, the two that someone joined start
+    timed bidding and the two that nobody joined are decided on the listing quotes (R-24),
+    again two statements of events for the four."""
+    lots = [stack.published_lot(staff) for _ in range(6)]
+    a, b = stack.bidder(), stack.bidder()
+    for lot in lots[2:]:
+        stack.qualified(a, lot)
+        stack.qualified(b, lot)
+    stack.advance_to(lots[0]["listing_start"])
+    for lot in lots[2:]:
+        assert stack.quote(a, lot, "120000000.00").status_code == 201
+        assert stack.quote(b, lot, "121000000.00").status_code == 201
+
+    with statements_matching("INSERT INTO lot_events") as written:
+        stack.advance_to(lots[0]["listing_end"])
+    assert len(written) == 2, written
+    assert [stack.lot(lot["id"])["status"] for lot in lots] == ["unsold"] * 2 + ["inquiry"] * 4
+    for lot in lots[2:4]:
+        answer = a.http.post(f"/api/v1/lots/{lot['id']}/inquiry", json={"join": True})
+        assert answer.status_code == 200, answer.text
+
+    with statements_matching("INSERT INTO lot_events") as written:
+        stack.advance_to(stack.lot(lots[2]["id"])["inquiry_end"])
+    assert len(written) == 2, written
+    views = [stack.lot(lot["id"]) for lot in lots[2:]]
+    assert [view["status"] for view in views] == ["timed_bidding"] * 2 + ["sold"] * 2
+    assert views[0]["timed_deadline"] == views[1]["timed_deadline"]
+    for lot in lots[4:]:
+        assert result(stack, lot)["price"] == "121000000.00"

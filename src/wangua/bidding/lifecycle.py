@@ -3,7 +3,9 @@
 announced → listing (listing start) → inquiry (listing deadline, R-22/R-24)
 → timed_bidding (inquiry end, if anyone joined) → sold | unsold.
 Each handler runs under the lot's lock at the timer's own due time and does
-nothing if the lot is no longer in the phase the timer belongs to.
+nothing if the lot is no longer in the phase the timer belongs to. The deadlines'
+handlers take every lot whose deadline the scheduler fires together (a lot alone is a
+list of one), so lots that share a deadline move on in a few statements.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import distinct, func, select
+from sqlalchemy import Select, distinct, func, select
 
 from wangua.applications.models import Application
 from wangua.audit.service import Entry, lot_stream, record, record_all
@@ -31,8 +33,6 @@ from wangua.scheduler.service import (
     cancel,
     handles,
     handles_together,
-    schedule,
-    schedule_all,
     schedule_lots,
 )
 from wangua.suspension.core import suspend_lot
@@ -84,98 +84,154 @@ def close_deposits(work: Work, lot: Lot, at: datetime) -> None:
     )
 
 
-@handles("listing_end", closing=True)
-def end_listing(work: Work, lot: Lot, at: datetime) -> None:
+@handles_together("listing_end", closing=True)
+def end_listings(work: Work, ending: list[tuple[Lot, datetime]]) -> None:
     """R-22: at the deadline, ask the bidders who quoted; with no quote the lot is unsold.
-    A lot whose price reached its cap is decided by its lottery (R-CAP)."""
-    if lot.status != "listing" or _suspended_by_outage(work, lot, at):
+    A lot whose price reached its cap is decided by its lottery (R-CAP). Lots whose
+    listings end together move on together, each at its own deadline."""
+    ending = _not_suspended_by_outage(
+        work, [(lot, at) for lot, at in ending if lot.status == "listing"]
+    )
+    unquoted = rules.outcome_without_timed_bidding(0, None, None, None)
+    decide_all(work, [(lot, unquoted, at) for lot, at in ending if lot.quote_count == 0])
+    asking = []
+    for lot, at in ending:
+        if lot.quote_count == 0:
+            continue
+        if lot.has_reserve and not has_sealed_reserve(work, lot):
+            suspend_for_missing_reserve(work, lot, at)
+        elif lot.capped:  # R-CAP: no price is left to bid in timed bidding
+            _decide_by_lottery(work, lot, at)
+        else:
+            asking.append((lot, at, at + rules.INQUIRY_WINDOW))
+    if not asking:
         return
-    if lot.quote_count == 0:
-        decide(work, lot, rules.outcome_without_timed_bidding(0, None, None, None), at)
-        return
-    if lot.has_reserve and not has_sealed_reserve(work, lot):
-        suspend_for_missing_reserve(work, lot, at)
-        return
-    if lot.capped:  # R-CAP: no price is left to bid in timed bidding
-        _decide_by_lottery(work, lot, at)
-        return
-    lot.status = "inquiry"
-    lot.inquiry_end = at + rules.INQUIRY_WINDOW
-    schedule(work, lot.id, "inquiry_end", lot.inquiry_end)
-    emit(
+    for lot, _, inquiry_end in asking:
+        lot.status = "inquiry"
+        lot.inquiry_end = inquiry_end
+    schedule_lots(work, {lot.id: {"inquiry_end": inquiry_end} for lot, _, inquiry_end in asking})
+    emit_all(
         work,
-        lot,
-        "phase",
-        {"status": "inquiry", "at": rfc3339(at), "inquiry_end": rfc3339(lot.inquiry_end)},
-    )
-    record(
-        work,
-        "lot.inquiry_opened",
-        stream=lot_stream(lot.id),
-        object_type="lot",
-        object_id=lot.id,
-        at=at,
-    )
-
-
-@handles("inquiry_end", closing=True)
-def end_inquiry(work: Work, lot: Lot, at: datetime) -> None:
-    """R-24 (house rule): timed bidding starts when the 5 minutes end, if anyone joined;
-    otherwise R-22 decides on the listing quotes."""
-    if lot.status != "inquiry" or _suspended_by_outage(work, lot, at):
-        return
-    joined = work.session.scalar(
-        select(func.count()).where(InquiryAnswer.lot_id == lot.id, InquiryAnswer.joined.is_(True))
-    )
-    if not joined:
-        bidders = (
-            work.session.scalar(
-                select(func.count(distinct(Quote.application_id))).where(Quote.lot_id == lot.id)
+        [
+            (
+                lot,
+                "phase",
+                {"status": "inquiry", "at": rfc3339(at), "inquiry_end": rfc3339(inquiry_end)},
             )
-            or 0
-        )
-        outcome = rules.outcome_without_timed_bidding(
-            bidders, lot.highest_fen, lot.leader_application_id, open_reserve(work, lot)
-        )
-        decide(work, lot, outcome, at)
-        return
-    lot.status = "timed_bidding"
-    restart_countdown(work, lot, at)
-    emit(
-        work,
-        lot,
-        "phase",
-        {
-            "status": "timed_bidding",
-            "at": rfc3339(at),
-            "timed_deadline": rfc3339(lot.timed_deadline),
-            "minimum": format_fen((lot.highest_fen or lot.start_price_fen) + lot.increment_fen),
-            "participants": joined,
-        },
+            for lot, at, inquiry_end in asking
+        ],
     )
-    record(
+    record_all(
         work,
-        "lot.timed_bidding_started",
-        stream=lot_stream(lot.id),
-        object_type="lot",
-        object_id=lot.id,
-        data={"participants": joined},
-        at=at,
+        [
+            Entry("lot.inquiry_opened", "lot", stream=lot_stream(lot.id), object_id=lot.id, at=at)
+            for lot, at, _ in asking
+        ],
+    )
+
+
+@handles_together("inquiry_end", closing=True)
+def end_inquiries(work: Work, ending: list[tuple[Lot, datetime]]) -> None:
+    """R-24 (house rule): timed bidding starts when the 5 minutes end, if anyone joined;
+    otherwise R-22 decides on the listing quotes. Lots whose inquiries end together move
+    on together, each at its own time."""
+    ending = _not_suspended_by_outage(
+        work, [(lot, at) for lot, at in ending if lot.status == "inquiry"]
+    )
+    if not ending:
+        return
+    joined = _counts(
+        work,
+        select(InquiryAnswer.lot_id, func.count())
+        .where(
+            InquiryAnswer.lot_id.in_([lot.id for lot, _ in ending]),
+            InquiryAnswer.joined.is_(True),
+        )
+        .group_by(InquiryAnswer.lot_id),
+    )
+    unjoined = [(lot, at) for lot, at in ending if lot.id not in joined]
+    if unjoined:
+        bidders = _counts(
+            work,
+            select(Quote.lot_id, func.count(distinct(Quote.application_id)))
+            .where(Quote.lot_id.in_([lot.id for lot, _ in unjoined]))
+            .group_by(Quote.lot_id),
+        )
+        reserves = open_reserves(work, [lot for lot, _ in unjoined])
+        decide_all(
+            work,
+            [
+                (
+                    lot,
+                    rules.outcome_without_timed_bidding(
+                        bidders.get(lot.id, 0),
+                        lot.highest_fen,
+                        lot.leader_application_id,
+                        reserves.get(lot.id),
+                    ),
+                    at,
+                )
+                for lot, at in unjoined
+            ],
+        )
+    starting = [(lot, at) for lot, at in ending if lot.id in joined]
+    if not starting:
+        return
+    for lot, _ in starting:
+        lot.status = "timed_bidding"
+    restart_countdowns(work, starting)
+    emit_all(
+        work,
+        [
+            (
+                lot,
+                "phase",
+                {
+                    "status": "timed_bidding",
+                    "at": rfc3339(at),
+                    "timed_deadline": rfc3339(lot.timed_deadline),
+                    "minimum": format_fen(
+                        (lot.highest_fen or lot.start_price_fen) + lot.increment_fen
+                    ),
+                    "participants": joined[lot.id],
+                },
+            )
+            for lot, at in starting
+        ],
+    )
+    record_all(
+        work,
+        [
+            Entry(
+                "lot.timed_bidding_started",
+                "lot",
+                stream=lot_stream(lot.id),
+                object_id=lot.id,
+                data={"participants": joined[lot.id]},
+                at=at,
+            )
+            for lot, at in starting
+        ],
     )
 
 
 def restart_countdown(work: Work, lot: Lot, at: datetime) -> None:
     """R-25a, R-25b: a fresh 5-minute countdown and its three warnings."""
-    lot.timed_deadline = rules.countdown_deadline(at)
-    warnings = rules.warning_times(lot.timed_deadline)
-    schedule_all(
-        work,
-        lot.id,
-        {
+    restart_countdowns(work, [(lot, at)])
+
+
+def restart_countdowns(work: Work, restarting: list[tuple[Lot, datetime]]) -> None:
+    """R-25a, R-25b: for each lot a fresh 5-minute countdown from `at` and its three
+    warnings, the timers read in one statement."""
+    due = {}
+    for lot, at in restarting:
+        lot.timed_deadline = rules.countdown_deadline(at)
+        warnings = rules.warning_times(lot.timed_deadline)
+        due[lot.id] = {
             "countdown_end": lot.timed_deadline,
-            **{WARNING_KINDS[seconds]: due for seconds, due in warnings.items()},
-        },
-    )
+            **{WARNING_KINDS[seconds]: when for seconds, when in warnings.items()},
+        }
+    schedule_lots(work, due)
 
 
 @handles(*WARNING_KINDS.values())
@@ -206,12 +262,12 @@ def end_countdowns(work: Work, ending: list[tuple[Lot, datetime]]) -> None:
     ending = [(lot, at) for lot, at in ending if not lot.capped]
     if not ending:
         return
-    counted = work.session.execute(
+    timed_bids = _counts(
+        work,
         select(Quote.lot_id, func.count())
         .where(Quote.lot_id.in_([lot.id for lot, _ in ending]), Quote.phase == rules.Phase.TIMED)
-        .group_by(Quote.lot_id)
+        .group_by(Quote.lot_id),
     )
-    timed_bids = {lot_id: count for lot_id, count in counted}
     reserves = open_reserves(work, [lot for lot, _ in ending])
     decide_all(
         work,
@@ -245,6 +301,8 @@ def decide_all(work: Work, decisions: list[tuple[Lot, rules.Outcome, datetime]])
     """Record each lot's result, decided at its `at`, and close the lots: no timer of them
     fires again but their settlements. The reserve, if a lot has one, is opened here and
     shown with the result (R-11, R-25c). A few statements for however many lots."""
+    if not decisions:
+        return
     reserves = open_reserves(work, [lot for lot, _, _ in decisions])
     winner_ids = [outcome.winner for _, outcome, _ in decisions if outcome.winner is not None]
     winners: dict[int | None, Application] = {}
@@ -340,9 +398,9 @@ def _result_summary(lot: Lot, result: Result) -> str:
     return f"{lot.name}不成交"
 
 
-def _suspended_by_outage(work: Work, lot: Lot, at: datetime) -> bool:
-    """R-37c for one lot (see `_not_suspended_by_outage`)."""
-    return not _not_suspended_by_outage(work, [(lot, at)])
+def _counts(work: Work, counting: Select[int, int]) -> dict[int, int]:
+    """A count per lot id, from a statement that selects (lot id, count) grouped by lot."""
+    return {lot_id: count for lot_id, count in work.session.execute(counting)}
 
 
 def _not_suspended_by_outage(

@@ -253,7 +253,7 @@ def fire_lot(runtime: Runtime, lot_id: int, at: datetime, *, follow_ups: bool = 
 def fire_together(runtime: Runtime, due: Mapping[int, datetime]) -> None:
     """Bring the lots up to the present in one transaction, without follow-ups; for lots
     with no quote received before their timers still to judge (Receipts.settled). A lot
-    whose one timer due is of a kind handled together (the countdowns' ends) fires with
+    whose one timer due is of a kind handled together (the deadlines) fires with
     the other such lots in one call, so deciding many lots due together takes a few
     statements, not a dozen for each; the other lots are caught up one by one in the same
     transaction. If that transaction fails, each lot is fired on its own (`fire_lot`), so
