@@ -10,6 +10,7 @@ list of one), so lots that share a deadline move on in a few statements.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -151,28 +152,13 @@ def end_inquiries(work: Work, ending: list[tuple[Lot, datetime]]) -> None:
     )
     unjoined = [(lot, at) for lot, at in ending if lot.id not in joined]
     if unjoined:
-        bidders = _counts(
+        _decide_by_counts(
             work,
+            unjoined,
             select(Quote.lot_id, func.count(distinct(Quote.application_id)))
             .where(Quote.lot_id.in_([lot.id for lot, _ in unjoined]))
             .group_by(Quote.lot_id),
-        )
-        reserves = open_reserves(work, [lot for lot, _ in unjoined])
-        decide_all(
-            work,
-            [
-                (
-                    lot,
-                    rules.outcome_without_timed_bidding(
-                        bidders.get(lot.id, 0),
-                        lot.highest_fen,
-                        lot.leader_application_id,
-                        reserves.get(lot.id),
-                    ),
-                    at,
-                )
-                for lot, at in unjoined
-            ],
+            rules.outcome_without_timed_bidding,
         )
     starting = [(lot, at) for lot, at in ending if lot.id in joined]
     if not starting:
@@ -262,27 +248,40 @@ def end_countdowns(work: Work, ending: list[tuple[Lot, datetime]]) -> None:
     ending = [(lot, at) for lot, at in ending if not lot.capped]
     if not ending:
         return
-    timed_bids = _counts(
+    _decide_by_counts(
         work,
+        ending,
         select(Quote.lot_id, func.count())
         .where(Quote.lot_id.in_([lot.id for lot, _ in ending]), Quote.phase == rules.Phase.TIMED)
         .group_by(Quote.lot_id),
+        rules.outcome_of_timed_bidding,
     )
-    reserves = open_reserves(work, [lot for lot, _ in ending])
+
+
+def _decide_by_counts(
+    work: Work,
+    deciding: list[tuple[Lot, datetime]],
+    counting: Select[int, int],
+    outcome: Callable[[int, int | None, int | None, int | None], rules.Outcome],
+) -> None:
+    """Decide each lot by `outcome` of its count (bidders or timed bids, per lot from
+    `counting`), its highest price, its leader and its reserve, opened for the decision."""
+    counts = _counts(work, counting)
+    reserves = open_reserves(work, [lot for lot, _ in deciding])
     decide_all(
         work,
         [
             (
                 lot,
-                rules.outcome_of_timed_bidding(
-                    timed_bids.get(lot.id, 0),
+                outcome(
+                    counts.get(lot.id, 0),
                     lot.highest_fen,
                     lot.leader_application_id,
                     reserves.get(lot.id),
                 ),
                 at,
             )
-            for lot, at in ending
+            for lot, at in deciding
         ],
     )
 
