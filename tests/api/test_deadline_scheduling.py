@@ -326,3 +326,22 @@ def test_r22_r24_listings_and_inquiries_ending_together_move_on_together(
     assert views[0]["timed_deadline"] == views[1]["timed_deadline"]
     for lot in lots[4:]:
         assert result(stack, lot)["price"] == "121000000.00"
+
+
+def test_r25b_the_warnings_of_lots_due_together_go_out_together(
+    stack: Stack, staff: Account
+) -> None:
+    """The 60-second warning of three lots with one deadline: one statement writes the three
+    warning events, each lot's own."""
+    lots, _ = _timed_lots(stack, staff, 3)
+    ends = deadline(stack, lots[0])
+    _set_clock(stack, ends - timedelta(seconds=60))
+
+    with statements_matching("INSERT INTO lot_events") as written:
+        assert scheduler.fire_due(stack.runtime) == 3
+    assert len(written) == 1, written
+
+    for lot in lots:
+        (event,) = read_events(stack, lot["id"], count=1, last_event_id=_last_seq(stack, lot) - 1)
+        assert (event["event"], event["data"]["seconds_left"]) == ("warning", 60)
+        assert event["data"]["timed_deadline"] == rfc3339(ends)

@@ -220,17 +220,23 @@ def restart_countdowns(work: Work, restarting: list[tuple[Lot, datetime]]) -> No
     schedule_lots(work, due)
 
 
-@handles(*WARNING_KINDS.values())
-def warn(work: Work, lot: Lot, at: datetime) -> None:
-    """R-25b: one of the three last-minute warnings."""
-    if lot.status != "timed_bidding" or lot.timed_deadline is None:
-        return
-    seconds_left = round((lot.timed_deadline - at).total_seconds())
-    emit(
+@handles_together(*WARNING_KINDS.values())
+def warn(work: Work, warned: list[tuple[Lot, datetime]]) -> None:
+    """R-25b: one of the three last-minute warnings, for every lot due it together."""
+    emit_all(
         work,
-        lot,
-        "warning",
-        {"seconds_left": seconds_left, "timed_deadline": rfc3339(lot.timed_deadline)},
+        [
+            (
+                lot,
+                "warning",
+                {
+                    "seconds_left": round((lot.timed_deadline - at).total_seconds()),
+                    "timed_deadline": rfc3339(lot.timed_deadline),
+                },
+            )
+            for lot, at in warned
+            if lot.status == "timed_bidding" and lot.timed_deadline is not None
+        ],
     )
 
 
