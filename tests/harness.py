@@ -363,11 +363,16 @@ class Stack:
 
 
 @contextmanager
-def statements_matching(*fragments: str) -> Iterator[list[str]]:
-    """The SQL statements any engine sends meanwhile that contain one of `fragments`."""
+def statements_matching(*fragments: str, this_thread: bool = False) -> Iterator[list[str]]:
+    """The SQL statements any engine sends meanwhile that contain one of `fragments`; with
+    `this_thread`, only those the calling thread sends (not the server's background work,
+    such as its heartbeat)."""
     seen: list[str] = []
+    caller = threading.get_ident()
 
     def record(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        if this_thread and threading.get_ident() != caller:
+            return
         if any(fragment in statement for fragment in fragments):
             seen.append(statement)
 

@@ -196,7 +196,7 @@ def test_r25c_r23_r27_countdowns_ending_together_are_decided_in_one_transaction(
     stack.advance_to(ends - timedelta(seconds=1))  # the warnings
     _set_clock(stack, ends)
 
-    with statements_matching("INSERT INTO results") as written:
+    with statements_matching("INSERT INTO results", this_thread=True) as written:
         assert scheduler.fire_due(stack.runtime) == 3
     assert len(written) == 1, written
 
@@ -234,7 +234,7 @@ def test_r25c_deciding_more_lots_together_takes_no_more_statements(
         _set_clock(stack, ends)
         due = scheduler.lots_due(stack.runtime, ends)
         assert len(due) == size
-        with statements_matching("") as sent:
+        with statements_matching("", this_thread=True) as sent:
             scheduler.fire_together(stack.runtime, due)
         assert {result(stack, lot)["outcome"] for lot in lots} == {"sold"}
         counts.append(Counter(" ".join(statement.split()[:4]) for statement in sent))
@@ -337,7 +337,7 @@ def test_r25b_the_warnings_of_lots_due_together_go_out_together(
     ends = deadline(stack, lots[0])
     _set_clock(stack, ends - timedelta(seconds=60))
 
-    with statements_matching("INSERT INTO lot_events") as written:
+    with statements_matching("INSERT INTO lot_events", this_thread=True) as written:
         assert scheduler.fire_due(stack.runtime) == 3
     assert len(written) == 1, written
 

@@ -29,7 +29,10 @@ def test_r32a_entries_of_several_streams_appended_together_each_follow_their_str
         Entry("test.d", "test", stream=other),
         Entry("test.e", "test", stream=old, result="refused"),
     ]
-    with statements_matching("INSERT INTO audit_entries") as appended, stack.runtime.work() as work:
+    with (
+        statements_matching("INSERT INTO audit_entries", this_thread=True) as appended,
+        stack.runtime.work() as work,
+    ):
         record_all(work, given)
     assert len(appended) == 1, appended
 
