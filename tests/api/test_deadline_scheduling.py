@@ -167,7 +167,8 @@ def test_r25c_r23_r27_countdowns_ending_together_are_decided_in_one_transaction(
     """Lots whose countdowns end at the same instant are decided in one pass, all their
     results written by one statement, each as it would be alone: a timed bid wins (R-23),
     a timed bid below the reserve does not and the reserve is shown (R-11, R-23), the
-    highest listing quote wins when nobody bids (R-27); the audit record still verifies."""
+    highest listing quote wins when nobody bids (R-27); the audit record still verifies,
+    and the reserve is read once."""
     supervisor = stack.account("supervisor")
     lots = [stack.published_lot(staff, has_reserve=index == 1) for index in range(3)]
     bid, below, unbid = lots
@@ -196,9 +197,13 @@ def test_r25c_r23_r27_countdowns_ending_together_are_decided_in_one_transaction(
     stack.advance_to(ends - timedelta(seconds=1))  # the warnings
     _set_clock(stack, ends)
 
-    with statements_matching("INSERT INTO results", this_thread=True) as written:
+    with (
+        statements_matching("INSERT INTO results", this_thread=True) as written,
+        statements_matching("FROM sealed_reserves", this_thread=True) as reserves_read,
+    ):
         assert scheduler.fire_due(stack.runtime) == 3
     assert len(written) == 1, written
+    assert len(reserves_read) == 1, reserves_read  # opened, then written with the result
 
     decided = {lot["id"]: result(stack, lot) for lot in lots}
     summary = {

@@ -151,6 +151,19 @@ def open_reserve(work: Work, lot: Lot) -> int | None:
     return open_reserves(work, [lot]).get(lot.id)
 
 
+def _reserves(session: Session, lot_ids: list[int]) -> list[SealedReserveRow]:
+    """The lots' sealed reserves: those this transaction has read already without asking
+    the database again (a decision opens them, then writes the result with them)."""
+    rows = [session.identity_map.get(session.identity_key(SealedReserveRow, i)) for i in lot_ids]
+    known = [row for row in rows if row is not None]
+    missing = [i for i, row in zip(lot_ids, rows, strict=True) if row is None]
+    if missing:
+        known += session.scalars(
+            select(SealedReserveRow).where(SealedReserveRow.lot_id.in_(missing))
+        ).all()
+    return known
+
+
 def open_reserves(work: Work, lots: Sequence[Lot]) -> dict[int, int]:
     """The decisions open the lots' reserves (R-11), read in one statement: the price by
     lot id, for the lots that have one."""
@@ -158,9 +171,7 @@ def open_reserves(work: Work, lots: Sequence[Lot]) -> dict[int, int]:
     if not with_reserve:
         return {}
     codes = {lot.id: lot.code for lot in with_reserve}
-    rows = work.session.scalars(
-        select(SealedReserveRow).where(SealedReserveRow.lot_id.in_(list(codes)))
-    ).all()
+    rows = _reserves(work.session, list(codes))
     opened = []
     for row in rows:
         if row.price_fen is None:
