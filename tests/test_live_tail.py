@@ -4,10 +4,11 @@ watcher; a watcher resuming from further back still gets everything."""
 
 from __future__ import annotations
 
+import json
 import socket
 import threading
 import time
-from collections.abc import Hashable, Iterator
+from collections.abc import Hashable, Iterator, Sequence
 from contextlib import suppress
 from dataclasses import replace
 from pathlib import Path
@@ -17,10 +18,12 @@ import httpx
 import pytest
 
 from tests.api.bidding_support import listing_lot
-from tests.harness import Stack, running_stack
+from tests.harness import Stack, captured_logs, running_stack
 from wangua.kit import direct_body
 from wangua.live import api, tail
-from wangua.live.tail import Feed, Frames
+from wangua.live.events import emit_all
+from wangua.live.tail import Feed, Frames, Position
+from wangua.lots.repository import try_lock_lots
 from wangua.runtime import Runtime
 
 WATCHERS = 12
@@ -40,9 +43,9 @@ def _count_reads(
     shown: Feed = getattr(module, feed)
     reads: list[tuple[Hashable, int]] = []
 
-    def counting(rt: Runtime, lot_id: int, view: Hashable, since: int, limit: int) -> Frames:
-        reads.append((view, since))
-        return shown.read(rt, lot_id, view, since, limit)
+    def counting(rt: Runtime, positions: Sequence[Position], limit: int) -> list[Frames]:
+        reads.extend((p.view, p.after) for p in positions)
+        return shown.read(rt, positions, limit)
 
     monkeypatch.setattr(module, feed, replace(shown, read=counting))
     return reads
@@ -129,12 +132,12 @@ def test_r19c_a_watcher_that_stops_reading_is_let_go_and_resumes(
     monkeypatch.setattr(direct_body, "LAG_LIMIT", 64 * 1024)
     shown = api.EVENTS
 
-    def padded(rt: Runtime, lot_id: int, view: Hashable, after: int, limit: int) -> Frames:
+    def padded(rt: Runtime, positions: Sequence[Position], limit: int) -> list[Frames]:
         """Each event followed by a 1 MiB comment: a few fill the sockets' buffers (about
         3 MB on loopback), then the connection's own."""
         return [
-            (seq, text + ": " + "x" * (1 << 20) + "\n\n")
-            for seq, text in shown.read(rt, lot_id, view, after, limit)
+            [(seq, text + ": " + "x" * (1 << 20) + "\n\n") for seq, text in frames]
+            for frames in shown.read(rt, positions, limit)
         ]
 
     monkeypatch.setattr(api, "EVENTS", replace(shown, read=padded))
@@ -296,3 +299,86 @@ def test_r19c_board_watchers_share_one_rendering_per_language_and_bidder(
     # one read per publish (plus the first) for each of the three views, never per watcher
     assert len({view for view, _ in reads}) == 3
     assert len(reads) <= 3 * 2 * (QUOTES + 1) < WATCHERS * QUOTES
+
+
+def _watch_for(url: str, lot_id: int, after: int, name: str, out: dict[int, int]) -> None:
+    """Record the `lot` field of the lot's first event named `name` after `after`."""
+    with (
+        httpx.Client(base_url=url, timeout=httpx.Timeout(5, read=30)) as client,
+        client.stream(
+            "GET", f"/api/v1/lots/{lot_id}/events", headers={"Last-Event-ID": str(after)}
+        ) as response,
+    ):
+        seen = ""
+        for line in response.iter_lines():
+            if line.startswith("event: "):
+                seen = line[7:]
+            elif line.startswith("data: ") and seen == name:
+                out[lot_id] = json.loads(line[6:])["lot"]
+                return
+
+
+def _published_together(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch, lots: int, failing: int | None = None
+) -> tuple[list[int], dict[int, int], list[list[int]]]:
+    """Watch `lots` lots, then append a warning to each in one transaction, as to lots
+    decided together. Returns the lots, what their watchers got (each warning's `lot`),
+    and the lots of each read of the log after the watchers caught up; every read that
+    includes the lot at index `failing` raises."""
+    staff = stack.account("staff", "xianning-city")
+    lot_ids = [stack.published_lot(staff)["id"] for _ in range(lots)]
+    afters = {lot_id: _last_event(stack, lot_id) for lot_id in lot_ids}
+    unreadable = None if failing is None else lot_ids[failing]
+    shown = api.EVENTS
+    reads: list[list[int]] = []
+
+    def recorded(rt: Runtime, positions: Sequence[Position], limit: int) -> list[Frames]:
+        reads.append([p.lot_id for p in positions])
+        if unreadable in reads[-1]:
+            raise RuntimeError("the log cannot be read for this lot")
+        return shown.read(rt, positions, limit)
+
+    got: dict[int, int] = {}
+    threads = [
+        threading.Thread(
+            target=_watch_for, args=(stack.url, lot_id, afters[lot_id], "warning", got), daemon=True
+        )
+        for lot_id in lot_ids
+    ]
+    for t in threads:
+        t.start()
+    _wait_for_streams(stack, lots)
+    time.sleep(0.3)  # every follower has read its lot's log once and waits
+    shared = tail.tails(stack.runtime, api.EVENTS)
+    monkeypatch.setattr(shared, "feed", replace(shown, read=recorded))
+    with stack.runtime.work() as work:
+        locked = try_lock_lots(work, lot_ids)
+        emit_all(work, [(lot, "warning", {"lot": lot.id}) for lot in locked])
+    for lot_id, t in zip(lot_ids, threads, strict=True):
+        t.join(3 if lot_id == unreadable else 30)
+    return lot_ids, got, reads
+
+
+def test_r19c_lots_published_together_are_read_together(
+    primary: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Eight lots' events committed in one transaction reach each lot's watchers, and the
+    eight followers' reads of the log are answered together (in one read, or a few when
+    publishes reach the event loop while a read is under way), not one by one."""
+    lot_ids, got, reads = _published_together(primary, monkeypatch, 8)
+    assert got == {lot_id: lot_id for lot_id in lot_ids}
+    assert sorted(lot for read in reads for lot in read) == sorted(lot_ids)
+    assert len(reads) <= 3, reads
+
+
+def test_r19c_a_lot_whose_log_cannot_be_read_does_not_hold_up_the_others(
+    primary: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When the read of lots published together fails, each lot is read alone: the
+    others' watchers get their events, the lot whose read fails is logged and retried."""
+    with captured_logs() as logs:
+        lot_ids, got, reads = _published_together(primary, monkeypatch, 4, failing=2)
+    assert got == {lot_id: lot_id for lot_id in lot_ids if lot_id != lot_ids[2]}
+    assert any(len(read) > 1 and lot_ids[2] in read for read in reads), reads
+    assert [lot_ids[2]] in reads
+    assert any(f"reading lot {lot_ids[2]}'s events failed" in line for line in logs)

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Hashable
+from collections.abc import Sequence
 
 from fastapi import APIRouter, Request
 
 from wangua.kit.paging import stored_number
 from wangua.kit.problems import Problem
 from wangua.kit.times import rfc3339
-from wangua.live.events import events_after
+from wangua.live.events import events_after_each
 from wangua.live.models import LotEvent
 from wangua.live.stream import TailResponse
-from wangua.live.tail import Feed, Frames, tails
+from wangua.live.tail import Feed, Frames, Position, tails
 from wangua.runtime import Runtime
 from wangua.web import ObjectId, RuntimeDep
 
@@ -27,9 +27,10 @@ def frame(event: LotEvent) -> str:
     return f"id: {event.seq}\nevent: {event.name}\ndata: {body}\n\n"
 
 
-def read_frames(rt: Runtime, lot_id: int, view: Hashable, after: int, limit: int) -> Frames:
+def read_frames(rt: Runtime, positions: Sequence[Position], limit: int) -> list[Frames]:
     with rt.read() as session:
-        return [(e.seq, frame(e)) for e in events_after(session, lot_id, after, limit)]
+        found = events_after_each(session, [(p.lot_id, p.after) for p in positions], limit)
+        return [[(e.seq, frame(e)) for e in events] for events in found]
 
 
 EVENTS = Feed(read_frames, HEARTBEAT_SECONDS)

@@ -1,12 +1,13 @@
-"""Appending to a lot's ordered event log, inside the writer's transaction (R-19c)."""
+"""A lot's ordered event log: appended inside the writer's transaction, read by the live
+streams (R-19c)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import insert, select
-from sqlalchemy.orm import Session
+from sqlalchemy import insert, literal, select, union_all
+from sqlalchemy.orm import Session, aliased
 
 from wangua.live.models import LotEvent
 from wangua.lots.models import Lot
@@ -40,12 +41,31 @@ def emit_all(work: Work, events: Sequence[tuple[Lot, str, dict[str, Any]]]) -> N
         work.session.connection().execute(_INSERT, rows[0] if len(rows) == 1 else rows)
 
 
-def events_after(session: Session, lot_id: int, after: int, limit: int = 500) -> list[LotEvent]:
-    return list(
-        session.scalars(
-            select(LotEvent)
-            .where(LotEvent.lot_id == lot_id, LotEvent.seq > after)
-            .order_by(LotEvent.seq)
-            .limit(limit)
-        )
-    )
+POSITIONS_PER_STATEMENT = 200  # SQLite allows 500 terms in a compound select
+
+
+def events_after_each(
+    session: Session, positions: Sequence[tuple[int, int]], limit: int = 500
+) -> list[list[LotEvent]]:
+    """For each (lot, after) position, the lot's events after it, in order, at most
+    `limit`: one statement for up to POSITIONS_PER_STATEMENT positions, so the live
+    streams of many lots published together read the log once (live/tail.py)."""
+    found: list[list[LotEvent]] = [[] for _ in positions]
+    for start in range(0, len(positions), POSITIONS_PER_STATEMENT):
+        chunk = positions[start : start + POSITIONS_PER_STATEMENT]
+        parts = [
+            select(
+                select(LotEvent, literal(index).label("position"))
+                .where(LotEvent.lot_id == lot_id, LotEvent.seq > after)
+                .order_by(LotEvent.seq)
+                .limit(limit)
+                .subquery()
+            )
+            for index, (lot_id, after) in enumerate(chunk, start)
+        ]
+        rows = union_all(*parts).subquery()
+        event = aliased(LotEvent, rows)
+        read = select(event, rows.c.position).order_by(rows.c.position, event.seq)
+        for row, index in session.execute(read):
+            found[index].append(row)
+    return found

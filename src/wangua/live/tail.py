@@ -13,6 +13,12 @@ Streams are sinks: the follower writes what it has read to every stream of the t
 in one loop (with the server's direct body, kit.direct_body, straight to each
 connection), so a publish wakes no task per watcher.
 
+Reads are asked of one reader per feed, which reads everything asked meanwhile in one go
+(`Feed.read` takes many positions): when a hundred lots are decided in one transaction,
+their followers' reads are one or two trips to the log, not a hundred queued in the
+lane. If such a read fails, each position is read again alone, so one lot's fault stays
+its own.
+
 Freshness is by the broadcaster's generation: the follower takes its waiter before it
 reads, so a publish during the read (a commit the read may not see) sets the waiter and
 is read next. When nothing is published for a heartbeat the follower writes the feed's
@@ -25,10 +31,10 @@ import asyncio
 import bisect
 import logging
 import weakref
-from collections.abc import AsyncIterator, Callable, Hashable
+from collections.abc import AsyncIterator, Callable, Hashable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from wangua.kit.lanes import LIVE
 from wangua.lots.repository import get_lot
@@ -44,13 +50,22 @@ Frames = list[tuple[int, str]]  # (seq, SSE text) as a feed renders them
 Encoded = list[tuple[int, bytes]]  # as the tail keeps them: encoded once, not per stream
 
 
+class Position(NamedTuple):
+    """Where a read starts: the lot's events after `after`, shown in `view`."""
+
+    lot_id: int
+    view: Hashable
+    after: int
+
+
 @dataclass(frozen=True)
 class Feed:
-    """What a kind of stream shows. `read(rt, lot_id, view, after, limit)` returns one
-    frame (seq, text) per event after `after`, at most `limit`; `keep_alive(rt, view)`,
-    if given, renders what an idle stream sends at each heartbeat (else a comment)."""
+    """What a kind of stream shows. `read(rt, positions, limit)` returns, for each
+    position, one frame (seq, text) per event of the lot after `after`,
+    at most `limit`; `keep_alive(rt, view)`, if given, renders what an idle stream sends
+    at each heartbeat (else a comment)."""
 
-    read: Callable[[Runtime, int, Hashable, int, int], Frames]
+    read: Callable[[Runtime, Sequence[Position], int], list[Frames]]
     heartbeat: float
     keep_alive: Callable[[Runtime, Hashable], str] | None = None
 
@@ -108,13 +123,19 @@ def _seq(frame: tuple[int, bytes]) -> int:
 
 
 def _encoded(
-    read: Callable[[Runtime, int, Hashable, int, int], Frames],
+    read: Callable[[Runtime, Sequence[Position], int], list[Frames]],
     rt: Runtime,
-    lot_id: int,
-    view: Hashable,
-    after: int,
-) -> Encoded:
-    return [(seq, text.encode()) for seq, text in read(rt, lot_id, view, after, READ_LIMIT)]
+    positions: Sequence[Position],
+) -> list[Encoded]:
+    return [
+        [(seq, text.encode()) for seq, text in frames] for frames in read(rt, positions, READ_LIMIT)
+    ]
+
+
+@dataclass(eq=False)
+class _Asked:
+    position: Position
+    answer: asyncio.Future[Encoded]
 
 
 def _require_lot(rt: Runtime, lot_id: int) -> None:
@@ -130,6 +151,8 @@ class Tails:
         self.feed = feed
         self._tails: dict[tuple[int, Hashable], Tail] = {}
         self._known: set[int] = set()  # lots found to exist (a lot is never deleted)
+        self._asked: list[_Asked] = []
+        self._reader: asyncio.Task[None] | None = None
 
     @property
     def watchers(self) -> int:
@@ -154,7 +177,7 @@ class Tails:
             if first:
                 sink.write(first.encode())
             while after < tail.base:
-                frames = await self._read(tail, after)
+                frames = await self._read(Position(tail.lot_id, tail.view, after))
                 if not frames:
                     break
                 sink.write(b"".join(f for _, f in frames))
@@ -187,8 +210,41 @@ class Tails:
             if tail.follower is not None:
                 tail.follower.cancel()
 
-    async def _read(self, tail: Tail, after: int) -> Encoded:
-        return await LIVE.run(_encoded, self.feed.read, self.rt, tail.lot_id, tail.view, after)
+    async def _read(self, position: Position) -> Encoded:
+        """The frames after a position, read with every other position asked meanwhile."""
+        answer: asyncio.Future[Encoded] = asyncio.get_running_loop().create_future()
+        self._asked.append(_Asked(position, answer))
+        if self._reader is None:
+            self._reader = asyncio.get_running_loop().create_task(
+                self._read_asked(), name="wangua-tail-reader"
+            )
+        return await answer
+
+    async def _read_asked(self) -> None:
+        try:
+            while self._asked:
+                asked, self._asked = self._asked, []
+                await self._answer([one for one in asked if not one.answer.done()])
+        finally:
+            self._reader = None
+
+    async def _answer(self, asked: list[_Asked]) -> None:
+        """Read the positions in one go; if that fails, each alone, so a failure is
+        answered only to the positions it belongs to."""
+        if not asked:
+            return
+        try:
+            read = await LIVE.run(_encoded, self.feed.read, self.rt, [a.position for a in asked])
+        except Exception as failure:
+            if len(asked) > 1:
+                for one in asked:
+                    await self._answer([one])
+            elif not asked[0].answer.done():
+                asked[0].answer.set_exception(failure)
+            return
+        for one, frames in zip(asked, read, strict=True):
+            if not one.answer.done():  # else its stream has gone meanwhile
+                one.answer.set_result(frames)
 
     async def _follow(self, tail: Tail) -> None:
         broadcaster = self.rt.broadcaster
@@ -197,7 +253,7 @@ class Tails:
             started = broadcaster.generation(tail.lot_id)
             if tail.read_generation < started:
                 try:
-                    frames = await self._read(tail, tail.last)
+                    frames = await self._read(Position(tail.lot_id, tail.view, tail.last))
                 except Exception:
                     log.exception("reading lot %s's events failed; retrying", tail.lot_id)
                     tail.beat()  # the streams keep their connections alive meanwhile

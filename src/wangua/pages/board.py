@@ -9,7 +9,7 @@ The `id:` is the lot's event sequence, so the browser resumes without gaps.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Hashable
+from collections.abc import AsyncIterator, Hashable, Sequence
 from datetime import datetime
 from typing import Any, cast
 
@@ -22,10 +22,10 @@ from starlette.concurrency import run_in_threadpool
 from wangua.applications.models import Application
 from wangua.kit.paging import stored_number
 from wangua.kit.problems import Problem, not_found
-from wangua.live.events import events_after
+from wangua.live.events import events_after_each
 from wangua.live.models import LotEvent
 from wangua.live.stream import TailResponse
-from wangua.live.tail import Feed, Frames, tails
+from wangua.live.tail import Feed, Frames, Position, tails
 from wangua.lots.models import Lot
 from wangua.pages.public import board_context
 from wangua.pages.rendering import fragment, fragment_in, locale_of
@@ -65,25 +65,32 @@ def _event_frame(locale: str, event: LotEvent, mine: tuple[str, ...]) -> str:
     return sse("phase", "", event.seq)
 
 
-def read_frames(rt: Runtime, lot_id: int, view: Hashable, after: int, limit: int) -> Frames:
-    """One frame per event after `after` in the view's locale, marking the view's own
-    bidder numbers; the last also carries the board as it stands and the server's time."""
-    locale, mine = cast(BoardView, view)
+def read_frames(rt: Runtime, positions: Sequence[Position], limit: int) -> list[Frames]:
+    """For each position, one frame per event after it in the view's locale, marking the
+    view's own bidder numbers; the last also carries the board as it stands and the
+    server's time. One read of the log for all positions, one board per lot."""
+    read: list[Frames] = []
     with rt.read() as session:
-        events = events_after(session, lot_id, after, limit)
-        if not events:
-            return []
-        frames = [(event.seq, _event_frame(locale, event, mine)) for event in events]
-        lot = session.get(Lot, lot_id)
-        assert lot is not None
-        closing = [] if events[-1].name == "warning" else [sse("warning", "")]
-        closing.append(
-            sse("board", fragment_in(locale, "partials/board.html", board_context(session, lot)))
-        )
-        closing.append(_tick(locale, rt.clock.now(session)))
-    seq, text = frames[-1]
-    frames[-1] = (seq, text + "".join(closing))
-    return frames
+        found = events_after_each(session, [(p.lot_id, p.after) for p in positions], limit)
+        boards: dict[int, dict[str, Any]] = {}
+        now = rt.clock.now(session)
+        for (lot_id, view, _), events in zip(positions, found, strict=True):
+            if not events:
+                read.append([])
+                continue
+            locale, mine = cast(BoardView, view)
+            frames = [(event.seq, _event_frame(locale, event, mine)) for event in events]
+            if lot_id not in boards:
+                lot = session.get(Lot, lot_id)
+                assert lot is not None
+                boards[lot_id] = board_context(session, lot)
+            closing = [] if events[-1].name == "warning" else [sse("warning", "")]
+            closing.append(sse("board", fragment_in(locale, "partials/board.html", boards[lot_id])))
+            closing.append(_tick(locale, now))
+            seq, text = frames[-1]
+            frames[-1] = (seq, text + "".join(closing))
+            read.append(frames)
+    return read
 
 
 def _tick(locale: str, now: datetime) -> str:
@@ -163,8 +170,9 @@ def _wall_batch(
     frames = []
     news = set()
     with rt.read() as session:
-        for lot_id in sorted(lots):
-            events = events_after(session, lot_id, positions[lot_id])
+        asked = sorted(lots)
+        found = events_after_each(session, [(lot_id, positions[lot_id]) for lot_id in asked])
+        for lot_id, events in zip(asked, found, strict=True):
             if not events:
                 continue
             news.add(lot_id)
