@@ -3,10 +3,11 @@ streams (R-19c)."""
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import insert, literal, select, union_all
+from sqlalchemy import Select, and_, func, insert, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from wangua.live.models import LotEvent
@@ -41,31 +42,59 @@ def emit_all(work: Work, events: Sequence[tuple[Lot, str, dict[str, Any]]]) -> N
         work.session.connection().execute(_INSERT, rows[0] if len(rows) == 1 else rows)
 
 
-POSITIONS_PER_STATEMENT = 200  # SQLite allows 500 terms in a compound select
+LOTS_PER_STATEMENT = 200  # SQLite parses a chain of ORs as deep as it is long (≤ 1000)
 
 
 def events_after_each(
     session: Session, positions: Sequence[tuple[int, int]], limit: int = 500
 ) -> list[list[LotEvent]]:
     """For each (lot, after) position, the lot's events after it, in order, at most
-    `limit`: one statement for up to POSITIONS_PER_STATEMENT positions, so the live
-    streams of many lots published together read the log once (live/tail.py)."""
-    found: list[list[LotEvent]] = [[] for _ in positions]
-    for start in range(0, len(positions), POSITIONS_PER_STATEMENT):
-        chunk = positions[start : start + POSITIONS_PER_STATEMENT]
-        parts = [
-            select(
-                select(LotEvent, literal(index).label("position"))
-                .where(LotEvent.lot_id == lot_id, LotEvent.seq > after)
-                .order_by(LotEvent.seq)
-                .limit(limit)
-                .subquery()
-            )
-            for index, (lot_id, after) in enumerate(chunk, start)
-        ]
-        rows = union_all(*parts).subquery()
-        event = aliased(LotEvent, rows)
-        read = select(event, rows.c.position).order_by(rows.c.position, event.seq)
-        for row, index in session.execute(read):
-            found[index].append(row)
+    `limit`: one statement for up to LOTS_PER_STATEMENT lots, so the live streams of many
+    lots published together read the log once (live/tail.py). A lot read from several
+    positions is read from the earliest; a later one finds its events in that page, or,
+    when the page was cut at `limit`, is read again on its own."""
+    starts: dict[int, int] = {}
+    for lot_id, after in positions:
+        starts[lot_id] = min(after, starts.get(lot_id, after))
+    lots = list(starts.items())
+    read: dict[int, list[LotEvent]] = {}
+    for first in range(0, len(lots), LOTS_PER_STATEMENT):
+        for event in session.scalars(_pages(lots[first : first + LOTS_PER_STATEMENT], limit)):
+            read.setdefault(event.lot_id, []).append(event)
+    found = []
+    for lot_id, after in positions:
+        page = read.get(lot_id, [])
+        if after > starts[lot_id] and len(page) == limit:
+            found.append(events_after_each(session, [(lot_id, after)], limit)[0])
+        else:
+            found.append(page[bisect.bisect_right(page, after, key=_seq) :])
     return found
+
+
+def _pages(lots: list[tuple[int, int]], limit: int) -> Select[LotEvent]:
+    """Each lot's events after its start, at most `limit` of each: a plain ordered read
+    for one lot (a stream catching up on a long log), numbered per lot for several."""
+    if len(lots) == 1:
+        ((lot_id, after),) = lots
+        return (
+            select(LotEvent)
+            .where(LotEvent.lot_id == lot_id, LotEvent.seq > after)
+            .order_by(LotEvent.seq)
+            .limit(limit)
+        )
+    numbered = (
+        select(
+            LotEvent,
+            func.row_number()
+            .over(partition_by=LotEvent.lot_id, order_by=LotEvent.seq)
+            .label("number"),
+        )
+        .where(or_(*(and_(LotEvent.lot_id == i, LotEvent.seq > after) for i, after in lots)))
+        .subquery()
+    )
+    event = aliased(LotEvent, numbered)
+    return select(event).where(numbered.c.number <= limit).order_by(event.lot_id, event.seq)
+
+
+def _seq(event: LotEvent) -> int:
+    return event.seq
