@@ -129,7 +129,8 @@ def test_r25c_a_bid_to_a_decided_lot_is_refused_without_waiting_for_its_lock(
     """Once a lot is decided, the burst of late bids is answered NOT_OPEN from the
     committed lot, without queueing for the lock its settlement may still hold."""
     (lot,), bidder = _timed_lots(stack, staff, 1)
-    stack.advance_to(deadline(stack, lot) + timedelta(seconds=1))
+    ended = deadline(stack, lot)
+    stack.advance_to(ended + timedelta(seconds=1))
     assert result(stack, lot)["outcome"] == "sold"
     whole = int(stack.lot(lot["id"])["current_price"].split(".")[0]) + 1_000_000
     with stack.runtime.work() as work:
@@ -140,6 +141,7 @@ def test_r25c_a_bid_to_a_decided_lot_is_refused_without_waiting_for_its_lock(
             timeout=5,
         )
     assert late.status_code == 409 and late.json()["code"] == "NOT_OPEN", late.text
+    assert datetime.fromisoformat(late.json()["received_at"]) == ended + timedelta(seconds=1)
 
 
 def test_r44_a_forfeiture_before_the_scheduler_settles_catches_the_settlement_up(

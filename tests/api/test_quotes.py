@@ -94,6 +94,7 @@ def test_r20_a_quote_is_irrevocable_and_a_retry_returns_the_same_quote(
 def test_r18_no_quote_before_the_listing_starts_or_at_its_deadline(
     stack: Stack, staff: Account
 ) -> None:
+    """A quote received at the deadline is refused, and told it was received then."""
     lot = stack.published_lot(staff)
     a, b = stack.bidder(), stack.bidder()
     stack.qualified(a, lot)
@@ -106,6 +107,8 @@ def test_r18_no_quote_before_the_listing_starts_or_at_its_deadline(
     stack.advance(0.000001)
     at_deadline = stack.quote(b, lot, "121000000.00")
     assert at_deadline.status_code == 409 and at_deadline.json()["code"] == "NOT_OPEN"
+    # the refusal says when the server received the quote: at the deadline, not before
+    assert datetime.fromisoformat(at_deadline.json()["received_at"]) == end
 
 
 def test_r19b_a_stale_quote_gets_the_refusal_that_takes_precedence(

@@ -46,4 +46,4 @@ def refuse_stale(
     if refused is rules.Refusal.INCREMENT_TOO_SMALL or (
         refused is rules.Refusal.NOT_OPEN and seen.ended
     ):
-        raise refusal_problem(refused, amount_fen, seen.standing)
+        raise refusal_problem(refused, amount_fen, seen.standing, received_at)

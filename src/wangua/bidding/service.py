@@ -43,13 +43,16 @@ REFUSALS: dict[rules.Refusal, tuple[int, str]] = {
 }
 
 
-def refusal_problem(refused: rules.Refusal, amount_fen: int, standing: rules.Standing) -> Problem:
-    """The refusal as the API answers it, counted by code. A quote too small for the
-    current price (R-19b) is told that price (public in the lot view), so a client can
-    quote again without asking for it."""
+def refusal_problem(
+    refused: rules.Refusal, amount_fen: int, standing: rules.Standing, received_at: datetime
+) -> Problem:
+    """The refusal as the API answers it, counted by code, with the receipt time the quote
+    was judged at (R-18: a quote refused as late is told when the server received it). A
+    quote too small for the current price (R-19b) is told that price (public in the lot
+    view), so a client can quote again without asking for it."""
     status, title = REFUSALS[refused]
     metrics.QUOTES_REFUSED.labels(code=refused.value).inc()
-    extra = {}
+    extra = {"received_at": rfc3339(received_at)}
     if refused is rules.Refusal.INCREMENT_TOO_SMALL and standing.highest_fen is not None:
         extra["current_price"] = format_fen(standing.highest_fen)
     detail = f"{title}(报价 {format_fen(amount_fen)} 元)"
@@ -151,7 +154,7 @@ def place_quote(
     judged = standing(lot)
     refused = rules.refusal(judged, seen.bidder, amount_fen, now)
     if refused is not None:
-        raise refusal_problem(refused, amount_fen, judged)
+        raise refusal_problem(refused, amount_fen, judged, now)
     quote = accept(
         work,
         lot,
