@@ -83,6 +83,7 @@ class QuoteCall(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
         self.buffer = b""
         self.sent_at = 0.0
+        self.answered_at = 0.0
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
@@ -98,6 +99,7 @@ class QuoteCall(asyncio.Protocol):
         length = LENGTH.search(head)
         if sep and length and len(body) >= int(length.group(1)) and not self.answer.done():
             status = int(head.split(b" ", 2)[1])
+            self.answered_at = time.time()
             self.answer.set_result((status, json.loads(body[: int(length.group(1))])))
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -105,8 +107,8 @@ class QuoteCall(asyncio.Protocol):
             self.answer.set_exception(ConnectionError(f"closed before the answer: {exc!r}"))
 
 
-Answer = tuple[int, int, int, str | None, str | None, float]  # lot, offset, status, code,
-# received_at, sent_at
+Answer = tuple[int, int, int, str | None, str | None, float, float]  # lot, offset, status,
+# code, received_at, sent_at, answered_at
 
 
 async def _fire(port: int, lots: list[dict[str, Any]], token: str, deadline: float) -> Any:
@@ -150,8 +152,9 @@ async def _fire(port: int, lots: list[dict[str, Any]], token: str, deadline: flo
     for (lot_id, offset), (call, _) in calls.items():
         with suppress(ConnectionError, TimeoutError):
             status, body = await asyncio.wait_for(call.answer, 30)
+            code, received_at = body.get("code"), body.get("received_at")
             answers.append(
-                (lot_id, offset, status, body.get("code"), body.get("received_at"), call.sent_at)
+                (lot_id, offset, status, code, received_at, call.sent_at, call.answered_at)
             )
         if call.transport is not None:
             call.transport.close()
@@ -292,6 +295,16 @@ def _last_event(inst: Any, lot_id: int) -> int:
     return int(row[0] or 0) if row else 0
 
 
+def _spans(refused: list[dict[str, Any]]) -> str:
+    """The refused bids' receipt stamps and answers after the deadline, as min–max."""
+    if not refused:
+        return "none"
+    received = [r["received"] for r in refused if r["received"] is not None]
+    answered = [r["answered"] for r in refused]
+    shown = f"{min(received):.0f}–{max(received):.0f}" if received else "not stamped"
+    return f"{shown}, {min(answered):.0f}–{max(answered):.0f}"
+
+
 def _summarise(
     lots: list[dict[str, Any]],
     deadline: datetime,
@@ -328,7 +341,7 @@ def _summarise(
     cut = deadline.timestamp()
     codes = Counter(
         f"{status} {code or ''}".strip() + (" (aimed before)" if aim < 0 else " (aimed at/after)")
-        for _, aim, status, code, _, _ in answers
+        for _, aim, status, code, _, _, _ in answers
     )
     # Aimed 3 ms or more before the deadline: sent before it by more than a bid takes to
     # reach the server. A bid aimed at the deadline and sent a fraction of a millisecond
@@ -338,6 +351,16 @@ def _summarise(
     receipt_lag = [1000 * (_t(a[4]).timestamp() - a[5]) for a in answers if a[2] == 201 and a[4]]
     accepted_after = [
         a for a in answers if a[2] == 201 and a[4] is not None and _t(a[4]) >= deadline
+    ]
+    refused_late = [  # each bid sent before and refused as late: receipt, answer after it
+        {
+            "lot": a[0],
+            "offset": a[1],
+            "received": a[4] and 1000 * (_t(a[4]).timestamp() - cut),
+            "answered": 1000 * (a[6] - cut),
+        }
+        for a in early
+        if a[3] == "NOT_OPEN"
     ]
     out = {
         "lots": LOTS,
@@ -349,6 +372,7 @@ def _summarise(
         "sent_before": len(early),
         "sent_before_accepted": sum(1 for a in early if a[2] == 201),
         "sent_before_refused_late": sum(1 for a in early if a[3] == "NOT_OPEN"),
+        "refused_late_ms": refused_late,
         "sent_marginally_before": len(marginal),
         "marginal_accepted": sum(1 for a in marginal if a[2] == 201),
         "marginal_before_ms": 1000 * (cut - min((a[5] for a in marginal), default=cut)),
@@ -376,7 +400,8 @@ def _summarise(
         f"{out['within_50ms']} within 50 ms; accepted at/after the deadline: "
         f"{out['accepted_at_or_after']}; {out['sent_before']} sent 3 ms or more before it, "
         f"{out['sent_before_accepted']} of them accepted, "
-        f"{out['sent_before_refused_late']} refused as late; "
+        f"{out['sent_before_refused_late']} refused as late "
+        f"(received, answered ms after it: {_spans(refused_late)}); "
         f"{out['sent_marginally_before']} aimed at it sent up to "
         f"{out['marginal_before_ms']:.2f} ms before it ({out['marginal_accepted']} accepted); "
         "receipt stamp after send "
