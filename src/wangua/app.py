@@ -44,6 +44,7 @@ from wangua.reserve.api import router as reserve_router
 from wangua.results.api import router as results_router
 from wangua.runtime import Runtime
 from wangua.scheduler.api import router as clock_router
+from wangua.scheduler.holds import Holds
 from wangua.scheduler.runner import SchedulerLoop
 from wangua.suspension import service as suspension_service  # noqa: F401  (resume timer)
 from wangua.suspension.api import router as suspension_router
@@ -61,6 +62,9 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         rt.broadcaster.start()
         heartbeat = Heartbeat(rt)
         await heartbeat.start()
+        holds = Holds(rt) if rt.db.is_postgres and rt.timer_grace else None
+        if holds is not None:  # several processes (scheduler.holds)
+            holds.start()
         scheduler = SchedulerLoop(rt) if rt.clock.mode == "system" else None
         if scheduler is not None:
             scheduler.start()
@@ -75,6 +79,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
             await deliveries.stop()
             if scheduler is not None:
                 await scheduler.stop()
+            if holds is not None:
+                await holds.stop()
             await heartbeat.stop()
             rt.broadcaster.stop()
 

@@ -33,7 +33,8 @@ class Settings(BaseSettings):
     refund_interest_bp: int = Field(default=35, ge=0)  # late-refund interest, 0.01 % a year
     proxy_max_steps: int = 1000
     request_threads: int = Field(default=8, ge=1)  # see kit/lanes.py
-    # several processes: a closing timer waits for bids the others received (scheduler)
+    # several processes: a closing timer waits for bids the others received to be held
+    # by them (scheduler.holds)
     timer_grace_ms: int = Field(default=0, ge=0, le=60_000)
     reserve_key_dir: Path | None = None
     crl_dir: Path | None = None

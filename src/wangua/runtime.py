@@ -68,6 +68,8 @@ class Work:
     waiting: Callable[[int], datetime | None] = lambda lot_id: None
     """The earliest receipt time of a quote to the lot this process has received and not
     yet judged (bidding.receipts)."""
+    let_go_holds: Callable[[], None] = lambda: None
+    """Let go of this process's holds on lots whose requests are judged (scheduler.holds)."""
     _now: datetime | None = None
 
     def now(self) -> datetime:
@@ -109,6 +111,7 @@ class Runtime:
             p.strip() for p in settings.trusted_proxies.split(",") if p.strip()
         )
         self.on_timers_changed: Callable[[], None] = lambda: None
+        self.let_go_holds: Callable[[], None] = lambda: None
         self.advance_lock = threading.Lock()
         self.receipts = Receipts()
         self.standings = Standings()
@@ -130,6 +133,7 @@ class Runtime:
                 self.publish_targets,
                 timer_grace=self.timer_grace,
                 waiting=self.receipts.earliest,
+                let_go_holds=self.let_go_holds,
             )
             refused = None
             try:

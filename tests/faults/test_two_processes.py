@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -79,7 +80,9 @@ def test_a_quote_on_one_process_reaches_watchers_on_another_postgresql(tmp_path:
 
 
 def test_serve_with_two_workers_runs_a_listing_postgresql(tmp_path: Path) -> None:
-    with installation("postgresql", tmp_path) as inst:
+    """With the timer grace the deployment guide asks for, so each process holds the lots
+    it has bids for near their deadlines (scheduler.holds)."""
+    with installation("postgresql", tmp_path, WANGUA_TIMER_GRACE_MS="500") as inst:
         server = ServerProcess(inst, "--workers", "2")
         try:
             stack = process_stack(inst, server.start())
@@ -99,7 +102,10 @@ def test_serve_with_two_workers_runs_a_listing_postgresql(tmp_path: Path) -> Non
                 assert stack.quote((a, b)[i % 2], lot, amount).status_code == 201
             watcher.join(15)
             assert [data["amount"] for _, data in seen] == amounts
-            stack.advance_to(lot["listing_end"])
+            listing_end = datetime.fromisoformat(lot["listing_end"])
+            stack.advance_to(listing_end)
+            assert stack.lot(lot["id"])["status"] == "listing"  # its grace is still running
+            stack.advance_to(listing_end + timedelta(seconds=1))
             assert stack.lot(lot["id"])["status"] == "inquiry"
         finally:
             server.stop()

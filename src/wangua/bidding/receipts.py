@@ -28,7 +28,9 @@ same way: the inquiry does not end under an answer received before its end, and 
 bids at its receipt.
 
 A queue is the process's: quotes that reached different processes are ordered by the
-lot's lock, and WANGUA_TIMER_GRACE_MS gives another process's bids time (scheduler).
+lot's lock, and a process holds in the database each lot it has a request for received
+before the lot's next closing timer, so no other process fires it meanwhile
+(scheduler.holds).
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -67,12 +70,15 @@ class Receipts:
         self._waiting: dict[int, list[Receipt]] = {}
         self._closing_at: datetime | None = None
         self._after_closing: list[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] = []
+        self.on_change: Callable[[], None] = lambda: None
+        """Called when a request has arrived or been judged (scheduler.holds)."""
 
     def arrive(self, lot_id: int, received_at: datetime) -> Receipt:
         receipt = Receipt(lot_id, received_at)
         with self._changed:
             self._waiting.setdefault(lot_id, []).append(receipt)
         QUOTES_WAITING.inc()
+        self.on_change()
         return receipt
 
     def next_up(self, receipt: Receipt) -> bool:
@@ -106,6 +112,7 @@ class Receipts:
             waiters, receipt._waiters = receipt._waiters, []
             self._changed.notify_all()
         QUOTES_WAITING.dec()
+        self.on_change()
         for loop, future in waiters:
             loop.call_soon_threadsafe(_wake, future)
 
@@ -114,6 +121,13 @@ class Receipts:
         with self._changed:
             queue = self._waiting.get(lot_id)
             return min(r.received_at for r in queue) if queue else None
+
+    def earliest_each(self) -> dict[int, datetime]:
+        """Each lot with a quote not yet judged, with the earliest receipt time of one."""
+        with self._changed:
+            return {
+                lot_id: min(r.received_at for r in queue) for lot_id, queue in self._waiting.items()
+            }
 
     def _settled(self, lot_id: int, before: datetime) -> bool:
         return all(r.received_at >= before for r in self._waiting.get(lot_id, ()))

@@ -5,7 +5,9 @@ Either is stamped on arrival (`received`, a dependency declared before the calle
 authentication) and judged under the lot's lock at its receipt time, after every request
 to the lot that arrived before it (bidding.receipts); a quote is refused at once when the
 committed lot plainly refuses it (bidding.prejudge). One received after a deadline whose
-timer waits its grace (several processes, scheduler.service) is judged once it has fired.
+timer waits its grace, or while another process holds the lot for a request it received
+before the deadline (several processes, scheduler.service, scheduler.holds), is judged once
+the timer has fired.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from wangua.bidding.receipts import Receipt
 from wangua.kit.arrival import arrived_at
 from wangua.kit.times import wall_now
 from wangua.runtime import Actor, Runtime
-from wangua.scheduler.service import InGrace
+from wangua.scheduler.service import HELD_RETRY, InGrace
 from wangua.web import ObjectId, RuntimeDep
 
 
@@ -69,8 +71,11 @@ async def in_turn(
         while True:
             try:
                 return await run_in_threadpool(judge)
-            except InGrace as held:  # received after a deadline whose timer waits its grace
-                await _clock_reads(rt, held.until)
+            except InGrace as held:  # received after a deadline whose timer waits
+                if held.until is None:  # for another process's requests received before it
+                    await asyncio.sleep(HELD_RETRY)
+                else:
+                    await _clock_reads(rt, held.until)
     finally:
         rt.receipts.judged(receipt)
 

@@ -14,7 +14,7 @@ import threading
 from datetime import timedelta
 
 from wangua.runtime import Runtime
-from wangua.scheduler.service import fire_due, next_closing, next_due
+from wangua.scheduler.service import HELD_RETRY, LOTS_PER_PASS, fire_due, next_closing, next_due
 
 log = logging.getLogger(__name__)
 MAX_SLEEP = 1.0
@@ -26,16 +26,20 @@ ARMING = timedelta(seconds=2 * MAX_SLEEP)
 def one_pass(runtime: Runtime) -> float:
     """Fire what is due and say how long to sleep. Then hold the requests that will
     arrive at or after the next closing timer, if it is near, until the pass that fires it
-    (Receipts.close_at)."""
+    (Receipts.close_at). A lot the pass left due (another process holds it or fires it)
+    is tried again HELD_RETRY later; more lots than a pass takes, at once."""
     try:
-        fire_due(runtime)
+        seen = fire_due(runtime)
     finally:
         runtime.receipts.close_at(None)
     runtime.receipts.close_at(next_closing(runtime, ARMING))
     due = next_due(runtime)
     if due is None:
         return MAX_SLEEP
-    return min(MAX_SLEEP, max(0.0, (due - runtime.now()).total_seconds()))
+    wait = (due - runtime.now()).total_seconds()
+    if wait <= 0 and 0 < seen < LOTS_PER_PASS:
+        return HELD_RETRY
+    return min(MAX_SLEEP, max(0.0, wait))
 
 
 class SchedulerLoop:

@@ -13,16 +13,21 @@ before the deadline is judged before the lot moves on (R-25c; within one process
 bidding.receipts makes sure of it without waiting). A request received in the grace is
 judged once the timer has fired, at its own receipt time (`InGrace`): after the deadline
 it meets the inquiry, the countdown or the result, whichever the requests received
-before the deadline led to.
+before the deadline led to. A process that has a request for the lot received before the
+timer and not yet judged holds the lot (scheduler.holds): whoever fires a closing timer
+takes the lot's advisory lock for its transaction first, and leaves a lot held elsewhere
+for the next try.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, delete, func, insert, or_, select
+from sqlalchemy import ColumnElement, and_, delete, func, insert, or_, select, text
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from wangua.lots.models import Lot
@@ -36,9 +41,10 @@ TogetherHandler = Callable[[Work, list[tuple[Lot, datetime]]], None]
 
 class InGrace(Exception):
     """A request received after a closing timer's due time, while the timer waits its
-    grace: judge it again once the timer may fire, at `until`."""
+    grace: judge it again once the timer may fire, at `until`; when `until` is None,
+    another process holds the lot (scheduler.holds): judge it again shortly."""
 
-    def __init__(self, until: datetime) -> None:
+    def __init__(self, until: datetime | None) -> None:
         super().__init__(until)
         self.until = until
 
@@ -49,6 +55,9 @@ _together: dict[str, TogetherHandler] = {}
 _follow_ups: set[str] = set()
 _closing: set[str] = set()
 RECEIPT_WAIT = 5.0  # seconds a pass waits for the quotes received before a lot's timers
+HELD_RETRY = 0.05  # seconds before a lot left due (held by another process) is tried again
+LOTS_PER_PASS = 200
+HOLD_KEY = 0x5748  # the first key of a lot's advisory lock (scheduler.holds), the lot id second
 
 
 def handles(
@@ -155,13 +164,14 @@ def cancel(work: Work, *lot_ids: int) -> None:
 
 def catch_up(
     work: Work, lot: Lot, *, follow_ups: bool = True, savepoint: bool = True
-) -> datetime | None:
+) -> InGrace | None:
     """Fire the locked lot's due timers in due order, each at its own due time (without
     follow-ups when `follow_ups` is false). A timer due after the receipt of a request this
     process has received for the lot and not yet judged waits for that request (R-25c, see
     bidding.receipts): the lot is brought up to that receipt only. A closing timer does not
-    fire before its grace has passed, nor any timer due after it: returns when it may,
-    None when nothing is held back.
+    fire before its grace has passed, nor while another process holds the lot, nor any
+    timer due after it: returns what a request judged now meets (`InGrace`), None when
+    nothing is held back.
 
     What fired stays fired even if the request that caught up is then refused (a bid
     after the deadline still closes the lot): a savepoint follows the catch-up, and
@@ -170,7 +180,7 @@ def catch_up(
     now = work.now()
     waiting = work.waiting(lot.id)
     until = now if waiting is None else min(now, waiting)
-    held: datetime | None = None
+    held: InGrace | None = None
     fired = False
     while True:
         work.session.flush()
@@ -185,7 +195,10 @@ def catch_up(
         if timer.kind in _closing and work.timer_grace:
             may_fire = timer.due_at + work.timer_grace
             if may_fire > work.clock.now(work.session):
-                held = may_fire
+                held = InGrace(may_fire)
+                break
+            if not _free_to_close(work, [lot.id]):
+                held = InGrace(None)
                 break
         timer.fired_at = now
         _handlers[timer.kind](work, lot, timer.due_at)
@@ -201,10 +214,29 @@ def judged_after_timers(work: Work, lot: Lot, *, follow_ups: bool = True) -> Non
     due by the receipt still waits its grace, so the request is judged after it fires."""
     held = catch_up(work, lot, follow_ups=follow_ups)
     if held is not None:
-        raise InGrace(held)
+        raise held
 
 
-def lots_due(runtime: Runtime, at: datetime, limit: int = 200) -> dict[int, datetime]:
+def _free_to_close(work: Work, lot_ids: list[int]) -> set[int]:
+    """The lots among `lot_ids` whose closing timers may fire in this transaction: those
+    no other process holds for a request it received before them (scheduler.holds), now
+    locked by this transaction until it ends, so that none is held meanwhile. This
+    process's own holds whose requests are judged are let go first. One process (no
+    grace) holds nothing."""
+    if not (lot_ids and work.timer_grace and work.is_postgres):
+        return set(lot_ids)
+    work.let_go_holds()
+    locked = work.session.scalars(
+        text(
+            "SELECT lot_id FROM unnest(CAST(:lot_ids AS integer[])) AS lot_id"
+            " WHERE pg_try_advisory_xact_lock(:key, lot_id)"
+        ),
+        {"lot_ids": lot_ids, "key": HOLD_KEY},
+    )
+    return set(locked)
+
+
+def lots_due(runtime: Runtime, at: datetime, limit: int = LOTS_PER_PASS) -> dict[int, datetime]:
     """The lots with a timer to fire at `at`, earliest first, each with its earliest."""
     with runtime.read() as session:
         rows = session.execute(
@@ -235,6 +267,16 @@ def next_closing(runtime: Runtime, within: timedelta) -> datetime | None:
             )
         )
     return None if due is None else due + runtime.timer_grace
+
+
+def closing_due(connection: Connection, lot_ids: list[int]) -> dict[int, datetime]:
+    """Each of the lots with a closing timer not yet fired, with the earliest's due time."""
+    rows = connection.execute(
+        select(Timer.lot_id, func.min(Timer.due_at))
+        .where(Timer.lot_id.in_(lot_ids), Timer.fired_at.is_(None), Timer.kind.in_(_closing))
+        .group_by(Timer.lot_id)
+    )
+    return {lot_id: due for lot_id, due in rows}
 
 
 def fire_lot(runtime: Runtime, lot_id: int, at: datetime, *, follow_ups: bool = True) -> None:
@@ -289,6 +331,13 @@ def _catch_up_together(work: Work, lot_ids: list[int]) -> None:
             together.setdefault(timers[0].kind, []).append((lot, timers[0]))
         elif timers:
             alone.append(lot)
+    closing = [lot.id for members in together.values() for lot, t in members if t.kind in _closing]
+    free = _free_to_close(work, closing)  # a lot held elsewhere waits for the next pass
+    together = {
+        kind: kept
+        for kind, members in together.items()
+        if (kept := [(lot, t) for lot, t in members if t.kind not in _closing or lot.id in free])
+    }
     for kind, members in together.items():
         for _, timer in members:
             timer.fired_at = now
@@ -352,6 +401,7 @@ def _advance(runtime: Runtime, seconds: float) -> datetime:
     clock = runtime.clock
     with runtime.work(SYSTEM) as work:
         target = clock.lock(work.session) + timedelta(seconds=seconds)  # type: ignore[union-attr]
+    previous = None
     while True:
         with runtime.work(SYSTEM) as work:
             current = clock.lock(work.session)  # type: ignore[union-attr]
@@ -362,4 +412,7 @@ def _advance(runtime: Runtime, seconds: float) -> datetime:
             clock.set(work.session, step)  # type: ignore[union-attr]
         if due is None:
             return target
+        if due == previous:  # the last pass left it: another process holds the lot
+            time.sleep(HELD_RETRY)
+        previous = due
         fire_due(runtime)
