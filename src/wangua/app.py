@@ -21,6 +21,7 @@ from wangua.backups.api import router as backups_router
 from wangua.backups.runner import RecordKeeper
 from wangua.bidding import lifecycle  # noqa: F401  (registers the timer handlers)
 from wangua.bidding.api import router as bidding_router
+from wangua.bidding.submission import ClosingHold
 from wangua.cap.api import router as cap_router
 from wangua.confidentiality.api import router as confidentiality_router
 from wangua.config import Settings
@@ -94,6 +95,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     )
     app.state.runtime = rt
     install_problem_handlers(app)
+    app.add_middleware(ClosingHold, receipts=rt.receipts)
     app.add_middleware(MetricsMiddleware)
     app.add_middleware(RequestLogMiddleware)
     app.add_middleware(SecurityHeaders, trusted_proxies=rt.trusted_proxies)

@@ -23,7 +23,7 @@ from tests.harness import Account, Stack
 from wangua.bidding import service
 from wangua.bidding.receipts import Receipt
 from wangua.identity.service import actor_for_token
-from wangua.kit.times import rfc3339
+from wangua.kit.times import rfc3339, wall_now
 from wangua.lots.repository import lock_lot
 from wangua.monitoring.metrics import QUOTES_WAITING
 from wangua.runtime import Runtime, Work
@@ -130,6 +130,47 @@ def test_r25c_a_lot_whose_bids_are_still_judged_holds_up_no_other_lots_decision(
         assert _status(stack, waiting) == "timed_bidding"
     scheduler_pass.result(timeout=10)
     assert _status(stack, waiting) in {"sold", "unsold"}
+
+
+def test_r18_a_bid_received_while_lots_are_decided_together_is_judged_after_at_its_receipt(
+    stack: Stack, staff: Account
+) -> None:
+    """While the scheduler decides lots together no request starts its judging, so the
+    decisions get the interpreter (Receipts.deciding); a bid received meanwhile is judged
+    once they are done, at its own receipt time."""
+    lot, a, _ = timed_lot_of_two(stack, staff)
+    at = stack.now()
+    with ThreadPoolExecutor(1) as pool:
+        with stack.runtime.receipts.deciding():
+            bid = _sent(pool, lambda: stack.quote(a, lot, "122000000.00"))
+            time.sleep(0.3)
+            assert not bid.done(), bid.result().text
+            _set_clock(stack, at + timedelta(seconds=1))
+        answer = bid.result(timeout=10)
+    assert answer.status_code == 201, answer.text
+    assert datetime.fromisoformat(answer.json()["received_at"]) == at
+    assert deadline(stack, lot) == at + timedelta(minutes=5)
+
+
+def test_r25c_a_write_received_after_the_next_closing_timer_waits_before_anything_else(
+    stack: Stack,
+) -> None:
+    """Held before routing and the caller's authentication (ClosingHold): even an
+    unauthenticated bid is answered only once the pass has fired the timers. Reads
+    never wait."""
+    receipts = stack.runtime.receipts
+    receipts.close_at(wall_now() - timedelta(seconds=1))  # the system clock's scheduler
+    try:
+        with ThreadPoolExecutor(1) as pool:
+            path = "/api/v1/lots/1/quotes"
+            write = pool.submit(lambda: stack.anonymous().post(path, json={"amount": "1.00"}))
+            time.sleep(0.3)
+            assert not write.done(), write.result().text
+            assert stack.anonymous().get("/api/v1/clock").status_code == 200
+            receipts.close_at(None)  # the pass has fired them
+            assert write.result(timeout=10).status_code == 401
+    finally:
+        receipts.close_at(None)
 
 
 def test_r25c_no_other_write_ends_the_countdown_under_a_bid_received_before_it(

@@ -14,7 +14,7 @@ MS = timedelta(milliseconds=1)
 
 
 def _held(receipts: Receipts, received_at: datetime) -> asyncio.Future[None]:
-    return asyncio.ensure_future(receipts.after_closing(receipts.arrive(1, received_at)))
+    return asyncio.ensure_future(receipts.after_closing(received_at))
 
 
 async def _still_held(*requests: asyncio.Future[None]) -> bool:

@@ -15,13 +15,20 @@ its place in its lot's queue until it has been judged:
   a lot's timers are due (`Receipts.wait_judged`): a countdown never ends under a bid
   received before its end.
 
-Requests received at or after the scheduler's next decisive moment (a countdown's end,
+Writes received at or after the scheduler's next decisive moment (a countdown's end,
 the listing deadline, the inquiry's end) wait, before anything else is done with them,
-until the timers due then have fired (`Receipts.close_at`, `Receipts.after_closing`).
+until the timers due then have fired (`Receipts.close_at`, `Receipts.after_closing`,
+awaited by bidding.submission.ClosingHold).
 None of them could be judged before those timers anyway, and with a burst of late bids
 taking every turn at the interpreter each decision would otherwise wait for its share
 between them: the results are out sooner, and the late bids to a decided lot are then
 refused without its lock.
+
+While the scheduler decides the lots due together that have no request to judge
+(`Receipts.deciding`), no request starts its judging: the bids received just before a
+common deadline for other lots would otherwise take most of the interpreter from the
+decisions that every watcher of those lots waits for. They are judged right after, at
+their receipt times, and the decisions wait for none of them.
 
 The inquiry's answers (R-21, R-22) and proxy settings and cancellations (R-26) queue the
 same way: the inquiry does not end under an answer received before its end, and a proxy
@@ -38,7 +45,8 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -52,14 +60,30 @@ class Receipt:
     lot_id: int
     received_at: datetime
     judged: bool = False
-    _waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] = field(
-        default_factory=list
-    )
+    _waiters: Waiters = field(default_factory=list)
+
+
+Waiters = list[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]]
 
 
 def _wake(future: asyncio.Future[None]) -> None:
     if not future.done():
         future.set_result(None)
+
+
+def _waiter(waiters: Waiters) -> asyncio.Future[None]:
+    """A future of the running loop, added to `waiters` (under the caller's lock)."""
+    loop = asyncio.get_running_loop()
+    future = loop.create_future()
+    waiters.append((loop, future))
+    return future
+
+
+def _wake_all(waiters: Waiters) -> None:
+    """Let every waiter go, from any thread (outside the caller's lock)."""
+    for loop, future in waiters:
+        if not loop.is_closed():
+            loop.call_soon_threadsafe(_wake, future)
 
 
 class Receipts:
@@ -69,7 +93,9 @@ class Receipts:
         self._changed = threading.Condition()
         self._waiting: dict[int, list[Receipt]] = {}
         self._closing_at: datetime | None = None
-        self._after_closing: list[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] = []
+        self._after_closing: Waiters = []
+        self._deciding = False
+        self._after_deciding: Waiters = []
         self.on_change: Callable[[], None] = lambda: None
         """Called when a request has arrived or been judged (scheduler.holds)."""
 
@@ -88,15 +114,12 @@ class Receipts:
 
     async def turn(self, receipt: Receipt) -> None:
         """Return once every quote to the lot that arrived before `receipt` is judged."""
-        loop = asyncio.get_running_loop()
         while True:
             with self._changed:
-                queue = self._waiting[receipt.lot_id]
-                ahead = queue[0]
+                ahead = self._waiting[receipt.lot_id][0]
                 if ahead is receipt:
                     return
-                future = loop.create_future()
-                ahead._waiters.append((loop, future))
+                future = _waiter(ahead._waiters)
             await future
 
     def judged(self, receipt: Receipt) -> None:
@@ -113,8 +136,7 @@ class Receipts:
             self._changed.notify_all()
         QUOTES_WAITING.dec()
         self.on_change()
-        for loop, future in waiters:
-            loop.call_soon_threadsafe(_wake, future)
+        _wake_all(waiters)
 
     def earliest(self, lot_id: int) -> datetime | None:
         """The earliest receipt time of a quote to the lot not yet judged."""
@@ -158,18 +180,39 @@ class Receipts:
         with self._changed:
             self._closing_at = at
             waiters, self._after_closing = self._after_closing, []
-        for loop, future in waiters:
-            if not loop.is_closed():
-                loop.call_soon_threadsafe(_wake, future)
+        _wake_all(waiters)
 
-    async def after_closing(self, receipt: Receipt) -> None:
-        """Return at once, or, when `receipt` came at or after the scheduler's next decisive
-        moment, once the timers due then have fired."""
+    async def after_closing(self, received_at: datetime) -> None:
+        """Return at once, or, when a request received at `received_at` came at or after
+        the scheduler's next decisive moment, once the timers due then have fired."""
         with self._changed:
             at = self._closing_at
-            if at is None or receipt.received_at < at:
+            if at is None or received_at < at:
                 return
-            loop = asyncio.get_running_loop()
-            future = loop.create_future()
-            self._after_closing.append((loop, future))
+            future = _waiter(self._after_closing)
+        await future
+
+    @contextmanager
+    def deciding(self) -> Iterator[None]:
+        """While the scheduler decides lots together, no request starts its judging
+        (`not_deciding`): the requests' threads would take most of the interpreter from the
+        decisions, which every watcher of those lots waits for. A request is judged at its
+        receipt time whenever it is judged, and the decisions wait for none of them (they
+        are of lots without requests to judge), so this changes no outcome."""
+        with self._changed:
+            self._deciding = True
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._deciding = False
+                waiters, self._after_deciding = self._after_deciding, []
+            _wake_all(waiters)
+
+    async def not_deciding(self) -> None:
+        """Return at once, or, while the scheduler decides lots together, once it has."""
+        with self._changed:
+            if not self._deciding:
+                return
+            future = _waiter(self._after_deciding)
         await future

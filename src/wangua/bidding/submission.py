@@ -14,37 +14,54 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import partial
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from wangua.bidding import service
 from wangua.bidding.prejudge import refuse_stale
-from wangua.bidding.receipts import Receipt
-from wangua.kit.arrival import arrived_at
+from wangua.bidding.receipts import Receipt, Receipts
+from wangua.kit.arrival import arrival
 from wangua.kit.times import wall_now
 from wangua.runtime import Actor, Runtime
 from wangua.scheduler.service import HELD_RETRY, InGrace
 from wangua.web import ObjectId, RuntimeDep
 
 
+class ClosingHold:
+    """R-25c: a write received at or after the scheduler's next closing timer waits, before
+    anything else is done with it (routing, the caller's authentication), until that timer
+    has fired (Receipts.after_closing). In the burst of late bids at a common deadline, the
+    work of reading them as far as their receipt otherwise took most of the interpreter
+    from the decisions. Reads never wait."""
+
+    def __init__(self, app: ASGIApp, receipts: Receipts) -> None:
+        self.app = app
+        self.receipts = receipts
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] not in _READS:
+            await self.receipts.after_closing(arrival(scope))
+        await self.app(scope, receive, send)
+
+
+_READS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 async def received(lot_id: ObjectId, request: Request, rt: RuntimeDep) -> AsyncIterator[Receipt]:
     """R-18: the request's receipt, at the moment the HTTP protocol read the whole request
     (kit.arrival), else now, before anything else is done with it. The simulated clock
-    is read from the database instead: its time moves only when told to. A request
-    received at or after the scheduler's next closing timer waits, before anything else
-    is done with it, until that timer has fired (Receipts.after_closing)."""
+    is read from the database instead: its time moves only when told to."""
     if rt.clock.mode == "system":
-        stamped = arrived_at(request.scope)
-        at = wall_now() if stamped is None else datetime.fromtimestamp(stamped, UTC)
+        at = arrival(request.scope)
     else:
         at = await run_in_threadpool(rt.now)
     receipt = rt.receipts.arrive(lot_id, at)
     try:
-        await rt.receipts.after_closing(receipt)  # before the caller's authentication too
         yield receipt
     finally:
         rt.receipts.judged(receipt)  # a request refused before its judging (401, 422 …)
@@ -69,6 +86,7 @@ async def in_turn(
                 await run_in_threadpool(meanwhile)
             await rt.receipts.turn(receipt)
         while True:
+            await rt.receipts.not_deciding()
             try:
                 return await run_in_threadpool(judge)
             except InGrace as held:  # received after a deadline whose timer waits

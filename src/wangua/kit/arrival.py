@@ -12,7 +12,10 @@ holds a place with the headers and sends the amount later) is read off the socke
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 from typing import Any
+
+from wangua.kit.times import wall_now
 
 RECEIVED_AT = "wangua.received_at"
 
@@ -36,3 +39,11 @@ def arrived_at(scope: Any) -> float | None:
     """The stamp of a request's arrival, if its protocol took one."""
     state = scope.get("state")
     return None if state is None else state.get(RECEIVED_AT)
+
+
+def arrival(scope: Any) -> datetime:
+    """When the request arrived on the system clock: its stamp, else now (a request
+    pipelined behind another, or one whose body is still to come, which then arrives
+    later still)."""
+    stamped = arrived_at(scope)
+    return wall_now() if stamped is None else datetime.fromtimestamp(stamped, UTC)

@@ -379,7 +379,8 @@ def fire_due(runtime: Runtime) -> int:
         lot_id: due for lot_id, due in lot_ids.items() if runtime.receipts.settled(lot_id, due)
     }
     if settled:
-        fire_together(runtime, settled)
+        with runtime.receipts.deciding():
+            fire_together(runtime, settled)
     for lot_id, due in lot_ids.items():
         if lot_id not in settled:
             fire_lot(runtime, lot_id, due, follow_ups=False)
