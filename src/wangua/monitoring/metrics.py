@@ -22,6 +22,12 @@ QUOTE_SECONDS = Histogram(
 QUOTES_WAITING = Gauge(
     "wangua_quotes_waiting", "已收到、尚未判定的报价、询问答复与委托数(按到达顺序等待判定)"
 )
+LOT_HOLD_SECONDS = Histogram(
+    "wangua_lot_hold_seconds",
+    "多进程时:请求送达到本进程为其锁定所在标的(防止其他进程在其判定前截止)的耗时(秒);"
+    "WANGUA_TIMER_GRACE_MS 应大于其最大值",
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
+)
 SSE_CLIENTS = Gauge("wangua_sse_clients", "当前连接的实时事件(SSE)客户端数")
 QUOTE_ROUTE = "/api/v1/lots/{lot_id}/quotes"
 

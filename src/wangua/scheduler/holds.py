@@ -32,6 +32,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
 from wangua.kit.times import wall_now
+from wangua.monitoring.metrics import LOT_HOLD_SECONDS
 from wangua.runtime import Runtime
 from wangua.scheduler.service import HOLD_KEY, closing_due
 
@@ -136,6 +137,7 @@ class Holds:
         ]
         if not lots:
             return
+        arrived = [lot for lot in lots if lot not in self._looked]  # since the last look
         due = closing_due(self._connect(), lots)
         near = self._now() + HORIZON
         wanted = [lot for lot in lots if lot in due and earliest[lot] < due[lot] <= near]
@@ -145,6 +147,10 @@ class Holds:
                 self._held[lot_id] = due[lot_id]
             else:
                 self._looked[lot_id] = now
+        if held and self.runtime.clock.mode == "system":  # what the grace must cover
+            taken = wall_now()
+            for lot_id in held.intersection(arrived):
+                LOT_HOLD_SECONDS.observe((taken - earliest[lot_id]).total_seconds())
         for lot_id in set(wanted) - held:
             log.warning(
                 "lot %d is being closed by another process although this one has a request"
