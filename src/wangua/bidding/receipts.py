@@ -52,6 +52,8 @@ from datetime import datetime
 
 from wangua.monitoring.metrics import QUOTES_WAITING
 
+Waiters = list[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]]
+
 
 @dataclass(eq=False)
 class Receipt:
@@ -61,9 +63,6 @@ class Receipt:
     received_at: datetime
     judged: bool = False
     _waiters: Waiters = field(default_factory=list)
-
-
-Waiters = list[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]]
 
 
 def _wake(future: asyncio.Future[None]) -> None:

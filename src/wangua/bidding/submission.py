@@ -31,6 +31,8 @@ from wangua.runtime import Actor, Runtime
 from wangua.scheduler.service import HELD_RETRY, InGrace
 from wangua.web import ObjectId, RuntimeDep
 
+_READS = frozenset({"GET", "HEAD", "OPTIONS"})
+
 
 class ClosingHold:
     """R-25c: a write received at or after the scheduler's next closing timer waits, before
@@ -47,9 +49,6 @@ class ClosingHold:
         if scope["type"] == "http" and scope["method"] not in _READS:
             await self.receipts.after_closing(arrival(scope))
         await self.app(scope, receive, send)
-
-
-_READS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 async def received(lot_id: ObjectId, request: Request, rt: RuntimeDep) -> AsyncIterator[Receipt]:
