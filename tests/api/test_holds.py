@@ -19,7 +19,7 @@ import pytest
 from tests.api.bidding_support import deadline, timed_lot_of_two
 from tests.api.test_deadline_scheduling import _set_clock
 from tests.api.test_receipts import GRACE, _sent, _status, _until
-from tests.harness import Account, Stack
+from tests.harness import Account, Stack, statements_matching
 from wangua.bidding import service
 from wangua.identity.service import actor_for_token
 from wangua.kit.times import rfc3339
@@ -124,3 +124,22 @@ def test_r25c_requests_after_the_countdown_or_long_before_it_do_not_hold_the_lot
         assert _status(stack, lot) == "sold"
     finally:
         runtime.receipts.judged(receipt)
+
+
+def test_r25c_a_lot_far_from_its_deadline_is_looked_at_once_for_a_run_of_bids(
+    stack: Stack, staff: Account, other: tuple[Runtime, Holds], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Bids one after another to a lot whose countdown ends in more than HORIZON: the
+    process reads the lot's closing timer once, not at each bid, and holds nothing."""
+    runtime, holds = other
+    lot, _, _ = timed_lot_of_two(stack, staff)
+    _grace(stack, monkeypatch)
+    at = deadline(stack, lot) - HORIZON - timedelta(minutes=1)
+    with statements_matching("GROUP BY timers.lot_id") as reads:
+        for _ in range(5):
+            receipt = runtime.receipts.arrive(lot["id"], at)
+            holds.update()
+            runtime.receipts.judged(receipt)
+            holds.update()
+    assert holds.held == {}
+    assert len(reads) == 1, reads

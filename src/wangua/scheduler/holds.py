@@ -15,7 +15,8 @@ arrival to its hold, not how long a burst keeps the request waiting for its judg
 closing timer fires a grace after it is due, or, when a process holds its lot then,
 once that process lets go. A request received after a closing timer never holds its lot
 (it waits for the timer), and a lot is held only when its closing timer is near
-(HORIZON), so the listing period's quotes cost no locks.
+(HORIZON), so the listing period's quotes cost no locks; its closing timer is read again
+only RECHECK after the last look, so a run of bids costs one read.
 """
 
 from __future__ import annotations
@@ -64,7 +65,9 @@ class Holds:
         self._connection: Connection | None = None
         self._mutex = threading.Lock()
         self._held: dict[int, datetime] = {}
-        self._looked: dict[int, float] = {}  # lot -> when it was last found to need no hold
+        self._looked: dict[int, float] = {}  # lot -> when it was last found to need no hold,
+        # kept RECHECK seconds even when its requests are judged: a lot whose bids come one
+        # after another is looked at once then, not at each bid
         self._changed = threading.Event()
         self._stopping = False
         self._thread = threading.Thread(target=self._run, name="wangua-holds", daemon=True)
@@ -125,8 +128,11 @@ class Holds:
             self._lots(_LET_GO, done)
             for lot_id in done:
                 del self._held[lot_id]
-        for lot_id in [lot for lot in self._looked if lot not in earliest]:
-            del self._looked[lot_id]
+        now = time.monotonic()
+        looked = self._looked
+        for lot_id in [lot for lot, at in looked.items() if now - at >= RECHECK]:
+            if lot_id not in earliest:
+                del looked[lot_id]
 
     def _hold(self, earliest: dict[int, datetime]) -> None:
         now = time.monotonic()
