@@ -261,12 +261,12 @@ def measure_system(plan: Plan, with_profile: bool, workers: int = 1) -> dict[str
             if with_profile:
                 out["profile"] = measure_profile(system, process.url, process.proc.pid, plan)
         if workers == 1:  # scale-out on the same machine: two processes on one port
+            inst.env["WANGUA_TIMER_GRACE_MS"] = str(deadlines.GRACE_MS)  # docs/deployment.md
             with server(inst, "system", 2) as process:
                 assert process.proc is not None
                 pid = process.proc.pid
-                out["many_workers"] = measure_http(system, process.url, pid, plan, ("many",))[
-                    "many"
-                ]
+                many = measure_http(system, process.url, pid, plan, ("many",))["many"]
+                out["many_workers"] = {**many, "timer_grace_ms": deadlines.GRACE_MS}
         out["seed_seconds"] = seeded
         return out
 
