@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
 import pytest
+from prometheus_client import REGISTRY
 
 from tests.api.bidding_support import deadline, timed_lot_of_two
 from tests.api.test_deadline_scheduling import _set_clock
@@ -49,6 +50,13 @@ def other(stack: Stack) -> Iterator[tuple[Runtime, Holds]]:
         runtime.close()
 
 
+def _holds_observed() -> tuple[float, float]:
+    """(holds, their total delay in seconds) in `wangua_lot_hold_seconds`."""
+    count = REGISTRY.get_sample_value("wangua_lot_hold_seconds_count")
+    total = REGISTRY.get_sample_value("wangua_lot_hold_seconds_sum")
+    return count or 0.0, total or 0.0
+
+
 def _grace(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(stack.runtime, "timer_grace", GRACE)
 
@@ -75,8 +83,11 @@ def test_r25c_a_bid_another_process_received_before_the_countdown_ends_holds_it_
     ends = deadline(stack, lot)
     received = ends - timedelta(milliseconds=500)
     _set_clock(stack, received)
+    holds_before = _holds_observed()
     receipt = runtime.receipts.arrive(lot["id"], received)
-    _until(lambda: holds.held == {lot["id"]: ends}, "the other process to hold the lot")
+    _until(lambda: _holds_observed()[0] > holds_before[0], "the other process to hold the lot")
+    assert holds.held == {lot["id"]: ends}
+    assert _holds_observed() == (holds_before[0] + 1, holds_before[1])  # the clock stood still
     later = ends + GRACE + timedelta(seconds=1)
     _set_clock(stack, later)
     assert one_pass(stack.runtime) == HELD_RETRY  # this process tries the lot again shortly

@@ -153,8 +153,8 @@ class Holds:
                 self._held[lot_id] = due[lot_id]
             else:
                 self._looked[lot_id] = now
-        if held and self.runtime.clock.mode == "system":  # what the grace must cover
-            taken = wall_now()
+        if held:  # how long after their arrival, on the server's clock: what the grace covers
+            taken = self._now()
             for lot_id in held.intersection(arrived):
                 LOT_HOLD_SECONDS.observe((taken - earliest[lot_id]).total_seconds())
         for lot_id in set(wanted) - held:
