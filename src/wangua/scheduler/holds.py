@@ -32,7 +32,6 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
-from wangua.kit.times import wall_now
 from wangua.monitoring.metrics import LOT_HOLD_SECONDS
 from wangua.runtime import Runtime
 from wangua.scheduler.service import HOLD_KEY, closing_due
@@ -145,7 +144,7 @@ class Holds:
             return
         arrived = [lot for lot in lots if lot not in self._looked]  # since the last look
         due = closing_due(self._connect(), lots)
-        near = self._now() + HORIZON
+        near = self.runtime.now() + HORIZON
         wanted = [lot for lot in lots if lot in due and earliest[lot] < due[lot] <= near]
         held = set(self._lots(_HOLD, wanted)) if wanted else set()
         for lot_id in lots:
@@ -154,7 +153,7 @@ class Holds:
             else:
                 self._looked[lot_id] = now
         if held:  # how long after their arrival, on the server's clock: what the grace covers
-            taken = self._now()
+            taken = self.runtime.now()
             for lot_id in held.intersection(arrived):
                 LOT_HOLD_SECONDS.observe((taken - earliest[lot_id]).total_seconds())
         for lot_id in set(wanted) - held:
@@ -167,9 +166,6 @@ class Holds:
     def _lots(self, statement: str, lot_ids: list[int]) -> list[int]:
         result = self._connect().execute(text(statement), {"lot_ids": lot_ids, "key": HOLD_KEY})
         return list(result.scalars())
-
-    def _now(self) -> datetime:
-        return wall_now() if self.runtime.clock.mode == "system" else self.runtime.now()
 
     def _connect(self) -> Connection:
         if self._connection is None:
