@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     # several processes: a closing timer waits for bids the others received to be held
     # by them (scheduler.holds)
     timer_grace_ms: int = Field(default=0, ge=0, le=60_000)
+    # how long a process remembers the account behind a sign-in token; another process
+    # may admit a revoked token this long (identity.tokens; 0: read it every time)
+    token_cache_ms: int = Field(default=1000, ge=0, le=60_000)
     reserve_key_dir: Path | None = None
     crl_dir: Path | None = None
     trusted_proxies: str = ""

@@ -22,6 +22,7 @@ from wangua.config import Settings
 from wangua.db import Database
 from wangua.identity.passwords import configure_password_hashing
 from wangua.identity.ratelimit import SourceLimiter
+from wangua.identity.tokens import TokenCache
 from wangua.identity.trust import Trust
 from wangua.kit.clock import SimulatedClock, SystemClock, make_clock
 from wangua.kit.problems import Problem
@@ -70,6 +71,9 @@ class Work:
     yet judged (bidding.receipts)."""
     let_go_holds: Callable[[], None] = lambda: None
     """Let go of this process's holds on lots whose requests are judged (scheduler.holds)."""
+    sessions_changed: set[int] = field(default_factory=set)
+    """Accounts whose sign-in tokens this transaction revoked or whose certificate it
+    changed: this process forgets their tokens once it has committed (identity.tokens)."""
     _now: datetime | None = None
 
     def now(self) -> datetime:
@@ -115,6 +119,7 @@ class Runtime:
         self.advance_lock = threading.Lock()
         self.receipts = Receipts()
         self.standings = Standings()
+        self.tokens = TokenCache(settings.token_cache_ms / 1000)
         self.timer_grace = timedelta(milliseconds=settings.timer_grace_ms)
 
     @property
@@ -143,6 +148,8 @@ class Runtime:
                     raise
                 work.after_catch_up.rollback()  # the refused request's own changes only
                 refused = problem
+        if work.sessions_changed:
+            self.tokens.forget(work.sessions_changed)
         for lot_id in sorted(work.touched_lots):
             self.broadcaster.publish(lot_id)
         if work.timers_changed:

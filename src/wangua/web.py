@@ -10,10 +10,11 @@ from fastapi import Depends, FastAPI, Path, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import OperationalError
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from wangua.identity.ratelimit import client_address
-from wangua.identity.service import actor_for_token
+from wangua.identity.service import token_actor, token_hash
 from wangua.kit.messages import N_
 from wangua.kit.paging import id_cursor
 from wangua.kit.problems import Problem, unauthenticated
@@ -35,13 +36,17 @@ async def runtime(request: Request) -> Runtime:
 RuntimeDep = Annotated[Runtime, Depends(runtime)]
 
 
-def optional_actor(request: Request, rt: RuntimeDep) -> Actor | None:
+async def optional_actor(request: Request, rt: RuntimeDep) -> Actor | None:
+    """The caller a bearer token names: remembered by this process for a moment
+    (identity.tokens), else read in a worker thread."""
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token:
         return None
-    with rt.read() as session:
-        actor = actor_for_token(session, token.strip())
+    token = token.strip()
+    actor = rt.tokens.remembered(token_hash(token))
+    if actor is None:
+        actor = await run_in_threadpool(token_actor, rt, token)
     if actor is None:
         raise unauthenticated()
     return actor

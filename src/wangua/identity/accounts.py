@@ -40,6 +40,7 @@ def report_loss(work: Work, user_id: int) -> Revocation:
         .where(AccessToken.user_id == user.id, AccessToken.revoked_at.is_(None))
         .values(revoked_at=now)
     )
+    work.sessions_changed.add(user.id)
     record(
         work,
         "certificate.reported_lost",
@@ -153,6 +154,7 @@ def approve_rebind(work: Work, user_id: int) -> User:
     user.cert_fingerprint = request.cert_fingerprint
     user.cert_pem = request.cert_pem
     user.cert_serial = certificates.certificate_serial(cert)
+    work.sessions_changed.add(user.id)
     record(
         work,
         "certificate.bound",

@@ -25,7 +25,7 @@ from wangua.kit import ids
 from wangua.kit.problems import Problem
 from wangua.kit.times import SHANGHAI, wall_now
 from wangua.lots.models import GRANTORS
-from wangua.runtime import Actor, Work
+from wangua.runtime import Actor, Runtime, Work
 
 ROLES = ("bidder", "staff", "grantor", "supervisor", "finance", "admin")
 GRANTOR_ROLES = ("staff", "grantor", "finance")
@@ -194,11 +194,14 @@ def logout(work: Work, token: str) -> None:
     row = work.session.get(AccessToken, token_hash(token))
     if row is not None and row.revoked_at is None:
         row.revoked_at = wall_now()
+        work.sessions_changed.add(row.user_id)
         record(work, "logout", object_type="user", object_id=row.user_id)
 
 
 _ACTOR = (
-    select(User.id, User.roles, User.username, User.cert_serial, User.grantor)
+    select(
+        User.id, User.roles, User.username, User.cert_serial, User.grantor, AccessToken.expires_at
+    )
     .join(AccessToken, AccessToken.user_id == User.id)
     .where(
         AccessToken.token_hash == bindparam("token_hash"),
@@ -211,12 +214,34 @@ _ACTOR = (
 def actor_for_token(session: Session, token: str) -> Actor | None:
     """The account a live token (unrevoked, unexpired on the wall clock) belongs to, in
     one prebuilt statement."""
-    row = (
-        session.connection()
-        .execute(_ACTOR, {"token_hash": token_hash(token), "now": wall_now()})
-        .one_or_none()
-    )
-    return None if row is None else _actor(*row)
+    live = _live_token(session, token_hash(token))
+    return None if live is None else live[0]
+
+
+def _live_token(session: Session, hashed: str) -> tuple[Actor, datetime] | None:
+    """The account a live token belongs to, and when the token expires."""
+    row = session.connection().execute(_ACTOR, {"token_hash": hashed, "now": wall_now()})
+    found = row.one_or_none()
+    if found is None:
+        return None
+    user_id, roles, username, cert_serial, grantor, expires_at = found
+    return _actor(user_id, roles, username, cert_serial, grantor), expires_at
+
+
+def token_actor(rt: Runtime, token: str) -> Actor | None:
+    """The account a live token belongs to (actor_for_token), remembered by this process
+    for a moment (identity.tokens)."""
+    hashed = token_hash(token)
+    actor = rt.tokens.remembered(hashed)
+    if actor is not None:
+        return actor
+    generation = rt.tokens.generation
+    with rt.read() as session:
+        live = _live_token(session, hashed)
+    if live is None:
+        return None
+    rt.tokens.remember(hashed, *live, generation)
+    return live[0]
 
 
 def actor_of(user: User) -> Actor:

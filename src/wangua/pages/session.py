@@ -15,7 +15,7 @@ from urllib.parse import quote, urlsplit
 from fastapi import Depends, Request
 from fastapi.responses import Response
 
-from wangua.identity.service import actor_for_token
+from wangua.identity.service import token_actor
 from wangua.kit.problems import Problem
 from wangua.runtime import Actor
 from wangua.web import RuntimeDep, act_as
@@ -54,8 +54,7 @@ def page_viewer(request: Request, rt: RuntimeDep) -> Actor | None:
     token = request.cookies.get(COOKIE)
     actor = None
     if token:
-        with rt.read() as session:
-            actor = actor_for_token(session, token)
+        actor = token_actor(rt, token)
     request.state.viewer = actor
     if request.method in UNSAFE and not same_origin(request):
         raise Problem(403, "CROSS_SITE_REQUEST", "请求来源不正确", "请从本系统页面提交操作")
