@@ -21,7 +21,7 @@ from wangua.backups.api import router as backups_router
 from wangua.backups.runner import RecordKeeper
 from wangua.bidding import lifecycle  # noqa: F401  (registers the timer handlers)
 from wangua.bidding.api import router as bidding_router
-from wangua.bidding.submission import ClosingHold
+from wangua.bidding.submission import ClosingHold, ReceiptDesk
 from wangua.cap.api import router as cap_router
 from wangua.confidentiality.api import router as confidentiality_router
 from wangua.config import Settings
@@ -145,4 +145,5 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         return {"status": "ok", "clock": rt.clock.mode}
 
     pages.install(app)
+    app.state.arrival_desk = ReceiptDesk(rt, app.routes)  # kit.arrival
     return app

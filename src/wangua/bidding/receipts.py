@@ -48,7 +48,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 from wangua.monitoring.metrics import QUOTES_WAITING
 
@@ -102,6 +102,19 @@ class Receipts:
         receipt = Receipt(lot_id, received_at)
         with self._changed:
             self._waiting.setdefault(lot_id, []).append(receipt)
+        return self._arrived(receipt)
+
+    def arrive_now(self, lot_id: int) -> Receipt:
+        """A quote received now, on the system clock, read under the lock the scheduler
+        reads the queues under: a quote received before a lot's timers were due is in the
+        lot's queue by the time a pass looks whether it is settled (`settled`), since the
+        pass read the time first."""
+        with self._changed:
+            receipt = Receipt(lot_id, datetime.fromtimestamp(time.time(), UTC))
+            self._waiting.setdefault(lot_id, []).append(receipt)
+        return self._arrived(receipt)
+
+    def _arrived(self, receipt: Receipt) -> Receipt:
         QUOTES_WAITING.inc()
         self.on_change()
         return receipt

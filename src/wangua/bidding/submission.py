@@ -1,25 +1,30 @@
 """A quote's way from the request to its answer (R-18 … R-26), for the API and the pages,
 and an inquiry answer's (R-21, R-22) or a proxy's (R-26).
 
-Either is stamped on arrival (`received`, a dependency declared before the caller's
-authentication) and judged under the lot's lock at its receipt time, after every request
-to the lot that arrived before it (bidding.receipts); a quote is refused at once when the
-committed lot plainly refuses it (bidding.prejudge). One received after a deadline whose
-timer waits its grace, or while another process holds the lot for a request it received
-before the deadline (several processes, scheduler.service, scheduler.holds), is judged once
-the timer has fired.
+Either is stamped on arrival and entered in its lot's queue there and then, by the HTTP
+protocol (`ReceiptDesk`, kit.arrival), or else by `received`, a dependency declared before
+the caller's authentication; it is judged under the lot's lock at its receipt time, after
+every request to the lot that arrived before it (bidding.receipts); a quote is refused at
+once when the committed lot plainly refuses it (bidding.prejudge). One received after a
+deadline whose timer waits its grace, or while another process holds the lot for a
+request it received before the deadline (several processes, scheduler.service,
+scheduler.holds), is judged once the timer has fired.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+import re
+from collections.abc import AsyncIterator, Callable, Iterable
 from datetime import datetime
 from functools import partial
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import iter_route_contexts
 from starlette.concurrency import run_in_threadpool
+from starlette.routing import BaseRoute, compile_path
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from wangua.bidding import service
@@ -32,6 +37,8 @@ from wangua.scheduler.service import HELD_RETRY, InGrace
 from wangua.web import ObjectId, RuntimeDep
 
 _READS = frozenset({"GET", "HEAD", "OPTIONS"})
+RECEIPT = "wangua.receipt"
+LOT_IDS = range(1, 2**63)  # as web.ObjectId admits
 
 
 class ClosingHold:
@@ -39,27 +46,82 @@ class ClosingHold:
     anything else is done with it (routing, the caller's authentication), until that timer
     has fired (Receipts.after_closing). In the burst of late bids at a common deadline, the
     work of reading them as far as their receipt otherwise took most of the interpreter
-    from the decisions. Reads never wait."""
+    from the decisions. Reads never wait. A receipt the protocol entered for the request
+    (`ReceiptDesk`) leaves its queue when the request ends, however it ends."""
 
     def __init__(self, app: ASGIApp, receipts: Receipts) -> None:
         self.app = app
         self.receipts = receipts
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["method"] not in _READS:
+        if scope["type"] != "http" or scope["method"] in _READS:
+            await self.app(scope, receive, send)
+            return
+        try:
             await self.receipts.after_closing(arrival(scope))
-        await self.app(scope, receive, send)
+            await self.app(scope, receive, send)
+        finally:
+            receipt = scope.get("state", {}).get(RECEIPT)
+            if receipt is not None:
+                self.receipts.judged(receipt)
+
+
+class ReceiptDesk:
+    """R-18, R-25c: on the system clock, a request judged in its lot's queue (a quote, an
+    inquiry answer, a proxy …: the routes that depend on `received`) is entered in the
+    queue by the HTTP protocol the moment it has been read (kit.arrival), at the receipt
+    time the queue stamps it with (Receipts.arrive_now), before the event loop runs any of
+    its work. Entered later, by its task, a bid received just before a deadline in a burst
+    could still be on its way to `received` when the scheduler's pass, begun after the
+    deadline, found the lot settled and decided it."""
+
+    def __init__(self, rt: Runtime, routes: Iterable[BaseRoute]) -> None:
+        self.rt = rt
+        self.routes = [
+            (compile_path(context.path)[0], frozenset(context.methods))
+            for context in iter_route_contexts(list(routes))
+            if context.path
+            and context.methods
+            and _depends_on(getattr(context.route, "dependant", None), received)
+        ]
+
+    def __call__(self, scope: Scope) -> float | None:
+        if self.rt.clock.mode != "system":
+            return None
+        method, path = scope["method"], scope["path"]
+        for pattern, methods in self.routes:
+            matched = pattern.match(path) if method in methods else None
+            if matched is not None:
+                return self._enter(scope, matched)
+        return None
+
+    def _enter(self, scope: Scope, matched: re.Match[str]) -> float | None:
+        lot_id = matched["lot_id"]
+        if not lot_id.isascii() or not lot_id.isdigit() or int(lot_id) not in LOT_IDS:
+            return None  # refused as such before its receipt is asked for
+        receipt = self.rt.receipts.arrive_now(int(lot_id))
+        scope["state"][RECEIPT] = receipt
+        return receipt.received_at.timestamp()
+
+
+def _depends_on(dependant: Dependant | None, call: Callable[..., Any]) -> bool:
+    return dependant is not None and any(
+        d.call is call or _depends_on(d, call) for d in dependant.dependencies
+    )
 
 
 async def received(lot_id: ObjectId, request: Request, rt: RuntimeDep) -> AsyncIterator[Receipt]:
-    """R-18: the request's receipt, at the moment the HTTP protocol read the whole request
-    (kit.arrival), else now, before anything else is done with it. The simulated clock
-    is read from the database instead: its time moves only when told to."""
-    if rt.clock.mode == "system":
-        at = arrival(request.scope)
+    """R-18: the request's receipt: the one the protocol entered on arrival (`ReceiptDesk`),
+    else one at the moment the HTTP protocol read the whole request (kit.arrival), else
+    now, before anything else is done with it. The simulated clock is read from the
+    database instead: its time moves only when told to."""
+    entered: Receipt | None = request.scope["state"].get(RECEIPT)
+    if entered is not None and entered.lot_id == lot_id:
+        receipt = entered
+    elif rt.clock.mode == "system":
+        receipt = rt.receipts.arrive(lot_id, arrival(request.scope))
     else:
-        at = await run_in_threadpool(rt.now)
-    receipt = rt.receipts.arrive(lot_id, at)
+        receipt = rt.receipts.arrive(lot_id, await run_in_threadpool(rt.now))
     try:
         yield receipt
     finally:
