@@ -3,8 +3,9 @@ PostgreSQL in this process, decided as the scheduler does (R-25c: together, in o
 transaction; one after another in revisions before that), then settled one after another
 (R-29, R-30b); prints the CPU and wall time per lot of each phase.
 
-    python -m benchmarks.decisions [--lots 40] [--tree DIR]
+    python -m benchmarks.decisions [--lots 40] [--reserve PRICE] [--tree DIR]
 
+`--reserve` gives every lot that sealed reserve (R-11), opened by the decisions.
 `--tree` measures another checkout's `src/` and `tests/` (a `git worktree` of an earlier
 revision), so two revisions can be compared on the same machine, one after the other.
 The lots' three countdown warnings fire before, as they do on the system clock, so only
@@ -25,6 +26,7 @@ from pathlib import Path
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lots", type=int, default=40)
+    parser.add_argument("--reserve", help="every lot's sealed reserve price, e.g. 125000000.00")
     parser.add_argument("--tree", type=Path, help="another checkout to measure")
     args = parser.parse_args()
     if args.tree is not None:
@@ -38,7 +40,9 @@ def main() -> int:
     from wangua.scheduler import service as scheduler
 
     with tempfile.TemporaryDirectory() as tmp, running_stack("postgresql", Path(tmp)) as stack:
-        lots, _ = _timed_lots(stack, stack.account("staff", "xianning-city"), args.lots)
+        staff = stack.account("staff", "xianning-city")
+        reserve = {"reserve": args.reserve} if args.reserve else {}
+        lots, _ = _timed_lots(stack, staff, args.lots, **reserve)
         rt = stack.runtime
         ends = deadline(stack, lots[0])
         for moment in (ends - timedelta(seconds=5), ends + timedelta(milliseconds=1)):

@@ -29,10 +29,12 @@ from wangua.scheduler import service as scheduler
 from wangua.scheduler.models import Timer
 
 
-def _timed_lots(stack: Stack, staff: Account, count: int) -> tuple[list[dict[str, Any]], Account]:
+def _timed_lots(
+    stack: Stack, staff: Account, count: int, reserve: str | None = None
+) -> tuple[list[dict[str, Any]], Account]:
     """Lots published together, so in timed bidding with one deadline, and a bidder who
-    may bid on each (the other leads)."""
-    lots = [stack.published_lot(staff) for _ in range(count)]
+    may bid on each (the other leads); with `reserve`, each has that sealed reserve."""
+    lots = [stack.published_lot(staff, has_reserve=reserve is not None) for _ in range(count)]
     a, b = stack.bidder(), stack.bidder()
     for lot in lots:
         stack.qualified(a, lot)
@@ -41,6 +43,11 @@ def _timed_lots(stack: Stack, staff: Account, count: int) -> tuple[list[dict[str
     for lot in lots:
         assert stack.quote(a, lot, "120000000.00").status_code == 201
         assert stack.quote(b, lot, "121000000.00").status_code == 201
+    if reserve is not None:
+        into_window(stack, lots[0])
+        supervisor = stack.account("supervisor")
+        for lot in lots:
+            assert import_reserve(stack, lot, sealed(stack, lot, reserve, supervisor)).is_success
     stack.advance_to(lots[0]["listing_end"])
     for lot in lots:
         for bidder in (a, b):

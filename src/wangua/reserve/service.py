@@ -172,18 +172,15 @@ def open_reserves(work: Work, lots: Sequence[Lot]) -> dict[int, int]:
         return {}
     codes = {lot.id: lot.code for lot in with_reserve}
     rows = _reserves(work.session, list(codes))
-    opened = []
-    for row in rows:
-        if row.price_fen is None:
-            row.price_fen = work.sealing_key.open(row.ciphertext, codes[row.lot_id])
-            row.opened_at = work.now()
-            opened.append(
-                Entry(
-                    "reserve.opened",
-                    "lot",
-                    stream=lot_stream(row.lot_id),
-                    object_id=row.lot_id,
-                )
-            )
-    record_all(work, opened)
+    sealed = [row for row in rows if row.price_fen is None]
+    prices = work.sealing_key.open_all([(row.ciphertext, codes[row.lot_id]) for row in sealed])
+    for row, price_fen in zip(sealed, prices, strict=True):
+        row.price_fen, row.opened_at = price_fen, work.now()
+    record_all(
+        work,
+        [
+            Entry("reserve.opened", "lot", stream=lot_stream(row.lot_id), object_id=row.lot_id)
+            for row in sealed
+        ],
+    )
     return {row.lot_id: row.price_fen for row in rows if row.price_fen is not None}
