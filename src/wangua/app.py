@@ -145,5 +145,6 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         return {"status": "ok", "clock": rt.clock.mode}
 
     pages.install(app)
-    app.state.arrival_desk = ReceiptDesk(rt, app.routes)  # kit.arrival
+    if not rt.timer_grace:  # one process (bidding.submission.ReceiptDesk)
+        app.state.arrival_desk = ReceiptDesk(rt, app.routes)  # kit.arrival
     return app

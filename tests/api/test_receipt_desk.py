@@ -16,7 +16,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tests.api.test_receipts import _until
 from tests.harness import ServerThread
@@ -31,19 +31,29 @@ QUOTES = f"/api/v1/lots/{LOT}/quotes"
 
 @dataclass
 class Gate:
-    """Holds the POST requests before anything of the application runs, as a busy event
-    loop does, until the test opens it."""
+    """Holds the POST requests, once their bodies have come (a request is received
+    whole), before anything of the application runs, as a busy event loop does, until the
+    test opens it."""
 
     reached: threading.Event = field(default_factory=threading.Event)
     open: threading.Event = field(default_factory=threading.Event)
 
     def middleware(self, app: ASGIApp) -> ASGIApp:
         async def held(scope: Scope, receive: Receive, send: Send) -> None:
-            if scope["type"] == "http" and scope["method"] == "POST":
-                self.reached.set()
-                while not self.open.is_set():
-                    await asyncio.sleep(0.01)
-            await app(scope, receive, send)
+            if scope["type"] != "http" or scope["method"] != "POST":
+                await app(scope, receive, send)
+                return
+            body = [await receive()]
+            while body[-1].get("more_body"):
+                body.append(await receive())
+            self.reached.set()
+            while not self.open.is_set():
+                await asyncio.sleep(0.01)
+
+            async def again() -> Message:
+                return body.pop(0) if body else await receive()
+
+            await app(scope, again, send)
 
         return held
 
@@ -113,3 +123,17 @@ def test_r18_reads_and_other_writes_take_no_place_in_a_queue(
         assert answer.result().status_code in (401, 404, 405)
     assert httpx.get(url + QUOTES, timeout=10).status_code == 404  # no such lot
     assert runtime.receipts.earliest(LOT) is None
+
+
+def test_r25c_with_a_timer_grace_requests_enter_their_queue_from_their_task(
+    tmp_path: Path,
+) -> None:
+    """Several processes: the grace covers a request's way to its queue (ReceiptDesk)."""
+    desks = []
+    for grace_ms in (500, 0):
+        runtime = Runtime(Settings(data_dir=tmp_path, clock="system", timer_grace_ms=grace_ms))
+        try:
+            desks.append(getattr(create_app(runtime=runtime).state, "arrival_desk", None))
+        finally:
+            runtime.close()
+    assert desks[0] is None and desks[1] is not None
