@@ -3,6 +3,7 @@
 `Runtime.work(actor)` opens one write transaction and hands services a `Work`:
 the session, the clock read inside the transaction, the acting user, and the
 lots whose events must be broadcast once the transaction has committed.
+`Runtime.together()` opens one for several requests' `Work`, each in a savepoint.
 """
 
 from __future__ import annotations
@@ -91,6 +92,41 @@ class Work:
         self._now = at
 
 
+class Together:
+    """Several requests' work in one transaction (`Runtime.together`)."""
+
+    def __init__(self, rt: Runtime, session: Session) -> None:
+        self.rt = rt
+        self.session = session
+        self.done: list[Work] = []
+
+    @contextmanager
+    def work(
+        self, actor: Actor, waiting: Callable[[int], datetime | None] | None = None
+    ) -> Iterator[Work]:
+        """One request's work, in a savepoint: kept if it ends well; if it is refused (a
+        `Problem`), only the timers it fired are kept (as `Runtime.work` does); rolled back
+        on any other exception, which the caller may let end the transaction or not.
+        `waiting` replaces the receipts' earliest (see `Work.waiting`)."""
+        work = self.rt._work(self.session, actor, waiting)
+        savepoint = self.session.begin_nested()
+        try:
+            yield work
+        except Problem:
+            if work.after_catch_up is None:
+                savepoint.rollback()
+            else:
+                work.after_catch_up.rollback()
+                savepoint.commit()
+                self.done.append(work)
+            raise
+        except BaseException:
+            savepoint.rollback()
+            raise
+        savepoint.commit()
+        self.done.append(work)
+
+
 class Runtime:
     def __init__(self, settings: Settings, broadcaster: Broadcaster | None = None) -> None:
         self.settings = settings
@@ -129,17 +165,7 @@ class Runtime:
     @contextmanager
     def work(self, actor: Actor = SYSTEM) -> Iterator[Work]:
         with self.db.write_session() as session:
-            work = Work(
-                session,
-                self.clock,
-                actor,
-                self.db.is_postgres,
-                self.sealing_key,
-                self.publish_targets,
-                timer_grace=self.timer_grace,
-                waiting=self.receipts.earliest,
-                let_go_holds=self.let_go_holds,
-            )
+            work = self._work(session, actor)
             refused = None
             try:
                 yield work
@@ -148,14 +174,47 @@ class Runtime:
                     raise
                 work.after_catch_up.rollback()  # the refused request's own changes only
                 refused = problem
-        if work.sessions_changed:
-            self.tokens.forget(work.sessions_changed)
-        for lot_id in sorted(work.touched_lots):
-            self.broadcaster.publish(lot_id)
-        if work.timers_changed:
-            self.on_timers_changed()
+        self._committed([work])
         if refused is not None:
             raise refused
+
+    @contextmanager
+    def together(self) -> Iterator[Together]:
+        """One transaction for the work of several requests, each in a savepoint of its own
+        (`Together.work`): one lock and one durable commit for all (bidding.together)."""
+        with self.db.write_session() as session:
+            together = Together(self, session)
+            yield together
+        self._committed(together.done)
+
+    def _work(
+        self,
+        session: Session,
+        actor: Actor,
+        waiting: Callable[[int], datetime | None] | None = None,
+    ) -> Work:
+        return Work(
+            session,
+            self.clock,
+            actor,
+            self.db.is_postgres,
+            self.sealing_key,
+            self.publish_targets,
+            timer_grace=self.timer_grace,
+            waiting=waiting or self.receipts.earliest,
+            let_go_holds=self.let_go_holds,
+        )
+
+    def _committed(self, works: list[Work]) -> None:
+        """What follows the commit of `works`: tokens forgotten, watchers told, timers
+        looked at again."""
+        forget = set().union(*(w.sessions_changed for w in works))
+        if forget:
+            self.tokens.forget(forget)
+        for lot_id in sorted(set().union(*(w.touched_lots for w in works))):
+            self.broadcaster.publish(lot_id)
+        if any(w.timers_changed for w in works):
+            self.on_timers_changed()
 
     @contextmanager
     def read(self) -> Iterator[Session]:

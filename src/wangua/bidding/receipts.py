@@ -10,6 +10,9 @@ its place in its lot's queue until it has been judged:
   waits until every quote that arrived before it has been judged (`Receipts.turn`), so a
   bid after the deadline is judged only after every bid before it, which may have
   restarted the countdown (R-25a), and receipt times rise with the quote sequence;
+- the quotes waiting right behind the one whose turn has come may be judged with it, in
+  one transaction, still in arrival order and each at its receipt time
+  (`Receipts.take_along`, bidding.judging);
 - a lot's timers fire only up to the earliest receipt still waiting
   (`scheduler.service.catch_up`), and the scheduler waits for the quotes received before
   a lot's timers are due (`Receipts.wait_judged`): a countdown never ends under a bid
@@ -45,7 +48,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -62,6 +65,9 @@ class Receipt:
     lot_id: int
     received_at: datetime
     judged: bool = False
+    along: object | None = None
+    """What the request asks to be judged by while it waits its turn, if the judging of
+    the request before it may take it along (bidding.together); None once taken."""
     _waiters: Waiters = field(default_factory=list)
 
 
@@ -125,14 +131,33 @@ class Receipts:
             return self._waiting[receipt.lot_id][0] is receipt
 
     async def turn(self, receipt: Receipt) -> None:
-        """Return once every quote to the lot that arrived before `receipt` is judged."""
+        """Return once every quote to the lot that arrived before `receipt` is judged, or
+        `receipt` itself is (taken along by an earlier one's judging, `take_along`)."""
         while True:
             with self._changed:
+                if receipt.judged:
+                    return
                 ahead = self._waiting[receipt.lot_id][0]
                 if ahead is receipt:
                     return
                 future = _waiter(ahead._waiters)
             await future
+
+    def take_along(self, receipt: Receipt, at_most: int) -> list[object]:
+        """What the requests right behind `receipt` in its lot's queue, up to `at_most` of
+        them, ask to be judged by (`Receipt.along`), in arrival order, up to the first
+        that asks nothing; taken: the caller judges them, with `receipt`, which is
+        next up."""
+        with self._changed:
+            queue = self._waiting[receipt.lot_id]
+            assert queue[0] is receipt
+            taken: list[object] = []
+            for behind in queue[1 : at_most + 1]:
+                if behind.along is None:
+                    break
+                taken.append(behind.along)
+                behind.along = None
+            return taken
 
     def judged(self, receipt: Receipt) -> None:
         """The quote is judged (or will never be: its request failed). Idempotent."""
@@ -150,11 +175,12 @@ class Receipts:
         self.on_change()
         _wake_all(waiters)
 
-    def earliest(self, lot_id: int) -> datetime | None:
-        """The earliest receipt time of a quote to the lot not yet judged."""
+    def earliest(self, lot_id: int, besides: Collection[Receipt] = ()) -> datetime | None:
+        """The earliest receipt time of a quote to the lot not yet judged, other than
+        those `besides` (judged before it in one transaction, bidding.together)."""
         with self._changed:
-            queue = self._waiting.get(lot_id)
-            return min(r.received_at for r in queue) if queue else None
+            times = [r.received_at for r in self._waiting.get(lot_id, ()) if r not in besides]
+        return min(times, default=None)
 
     def earliest_each(self) -> dict[int, datetime]:
         """Each lot with a quote not yet judged, with the earliest receipt time of one."""

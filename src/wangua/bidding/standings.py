@@ -25,6 +25,18 @@ class Accepted:
     increment_fen: int
     closes_at: datetime
 
+    @classmethod
+    def left(cls, standing: rules.Standing) -> Accepted | None:
+        """What a quote accepted leaving `standing` shows of the quotes after it."""
+        if standing.highest_fen is None or standing.window is None:
+            return None
+        return cls(standing.highest_fen, standing.increment_fen, standing.window.closes_at)
+
+    def not_stale(self, amount_fen: int, received_at: datetime) -> bool:
+        """Whether a quote of `amount_fen` received at `received_at` is surely neither too
+        small nor too late for the lot as this acceptance left it."""
+        return amount_fen >= self.highest_fen + self.increment_fen and received_at < self.closes_at
+
 
 class Standings:
     """Per lot, the standing its latest quote accepted by this process left."""
@@ -36,9 +48,9 @@ class Standings:
     def accepted(self, lot_id: int, standing: rules.Standing) -> None:
         """A quote was accepted on the lot, leaving `standing` (called in the lot's turn,
         so in the order the quotes were accepted)."""
-        if standing.highest_fen is None or standing.window is None:
+        seen = Accepted.left(standing)
+        if seen is None:
             return
-        seen = Accepted(standing.highest_fen, standing.increment_fen, standing.window.closes_at)
         with self._lock:
             self._accepted[lot_id] = seen
 
@@ -47,8 +59,4 @@ class Standings:
         ended at its receipt (bidding.prejudge would let it through)."""
         with self._lock:
             seen = self._accepted.get(lot_id)
-        return (
-            seen is not None
-            and amount_fen >= seen.highest_fen + seen.increment_fen
-            and received_at < seen.closes_at
-        )
+        return seen is not None and seen.not_stale(amount_fen, received_at)

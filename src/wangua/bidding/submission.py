@@ -2,13 +2,14 @@
 and an inquiry answer's (R-21, R-22) or a proxy's (R-26).
 
 Either is stamped on arrival and entered in its lot's queue there and then, by the HTTP
-protocol (`ReceiptDesk`, kit.arrival), or else by `received`, a dependency declared before
-the caller's authentication; it is judged under the lot's lock at its receipt time, after
-every request to the lot that arrived before it (bidding.receipts); a quote is refused at
-once when the committed lot plainly refuses it (bidding.prejudge). One received after a
-deadline whose timer waits its grace, or while another process holds the lot for a
-request it received before the deadline (several processes, scheduler.service,
-scheduler.holds), is judged once the timer has fired.
+protocol (`ReceiptDesk`, kit.arrival), or else by `received`, a dependency declared
+before the caller's authentication; it is judged under the lot's lock at its receipt
+time, after every request to the lot that arrived before it (bidding.receipts), a quote
+possibly together with those that arrived before it or right behind it
+(bidding.judging); a quote is refused at once when the committed lot plainly refuses it
+(bidding.prejudge). One received after a deadline whose timer waits its grace, or while
+another process holds the lot for a request it received before the deadline (several
+processes, scheduler.service, scheduler.holds), is judged once the timer has fired.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import re
 from collections.abc import AsyncIterator, Callable, Iterable
 from datetime import datetime
 from functools import partial
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, TypeVar, cast
 
 from fastapi import Depends, Request
 from fastapi.dependencies.models import Dependant
@@ -27,8 +28,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.routing import BaseRoute, compile_path
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from wangua.bidding import service
-from wangua.bidding.prejudge import refuse_stale
+from wangua.bidding import judging
+from wangua.bidding.judging import Asked, QuoteAnswer
 from wangua.bidding.receipts import Receipt, Receipts
 from wangua.kit.arrival import arrival
 from wangua.kit.times import wall_now
@@ -145,14 +146,21 @@ async def in_turn(
     receipt: Receipt,
     judge: Callable[[], T],
     meanwhile: Callable[[], None] | None = None,
+    along: Asked | None = None,
 ) -> T:
     """Run `judge` in a worker thread once every request to the lot received before
-    `receipt` has been judged; while those are, `meanwhile` may refuse it at once."""
+    `receipt` has been judged; while those are, `meanwhile` may refuse it at once, and
+    then, with `along`, the judging of an earlier quote may take it along and answer it
+    (bidding.judging)."""
     try:
         if not rt.receipts.next_up(receipt):
             if meanwhile is not None:
                 await run_in_threadpool(meanwhile)
+            receipt.along = along
             await rt.receipts.turn(receipt)
+            receipt.along = None
+            if receipt.judged and along is not None:
+                return cast(T, along.answered())
         while True:
             await rt.receipts.not_deciding()
             try:
@@ -176,59 +184,19 @@ async def _clock_reads(rt: Runtime, at: datetime) -> None:
         await asyncio.sleep(SIMULATED_CLOCK_POLL)
 
 
-def _refuse_stale(
-    rt: Runtime, actor: Actor, receipt: Receipt, amount_fen: int, request_id: str | None
-) -> None:
-    with rt.read() as session:
-        refuse_stale(session, actor, receipt.lot_id, amount_fen, request_id, receipt.received_at)
-
-
-def _surely_not_stale(rt: Runtime, receipt: Receipt, amount_fen: int) -> bool:
-    return rt.standings.not_stale(receipt.lot_id, amount_fen, receipt.received_at)
-
-
-def _judge(
-    rt: Runtime, actor: Actor, receipt: Receipt, amount_fen: int, request_id: str | None
-) -> tuple[dict[str, Any], bool]:
-    """A stale quote is refused by a read of the committed lot before the lock is taken,
-    unless this process's own acceptances show it is not stale (bidding.standings); then
-    the lock is taken at once, and on PostgreSQL, if another transaction holds it, the
-    check is made before waiting for it."""
-    if not _surely_not_stale(rt, receipt, amount_fen):
-        _refuse_stale(rt, actor, receipt, amount_fen, request_id)
-    with rt.work(actor) as work:
-        stale = partial(
-            refuse_stale,
-            work.session,
-            actor,
-            receipt.lot_id,
-            amount_fen,
-            request_id,
-            receipt.received_at,
-        )
-        placed = service.place_quote(
-            work,
-            receipt.lot_id,
-            amount_fen,
-            request_id,
-            receipt.received_at,
-            before_queueing=stale if work.is_postgres else None,
-        )
-    if placed.created:
-        rt.standings.accepted(receipt.lot_id, placed.standing)
-    return service.quote_view(placed.quote, placed.bidder_number), placed.created
-
-
 async def submit_quote(
     rt: Runtime, actor: Actor, receipt: Receipt, amount_fen: int, request_id: str | None
-) -> tuple[dict[str, Any], bool]:
+) -> QuoteAnswer:
     """Judge the quote received as `receipt`; return its view and whether it is new. While
     quotes that arrived before it are judged, a stale one is refused without waiting
-    (unless this process's own acceptances show it is not stale, bidding.standings)."""
-    check = not _surely_not_stale(rt, receipt, amount_fen)
+    (unless this process's own acceptances show it is not stale, bidding.standings), and
+    the judging of the quote before it may take it along (bidding.judging)."""
+    asked = Asked(actor, receipt, amount_fen, request_id)
+    check = not judging.surely_not_stale(rt, asked)
     return await in_turn(
         rt,
         receipt,
-        partial(_judge, rt, actor, receipt, amount_fen, request_id),
-        partial(_refuse_stale, rt, actor, receipt, amount_fen, request_id) if check else None,
+        partial(judging.judge, rt, asked),
+        partial(judging.refuse_if_stale, rt, asked) if check else None,
+        along=asked,
     )
