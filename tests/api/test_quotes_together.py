@@ -20,6 +20,7 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from prometheus_client import REGISTRY
 
 from tests.api.bidding_support import listing_lot
 from tests.api.test_deadline_scheduling import _set_clock
@@ -42,6 +43,15 @@ def _queued_along(stack: Stack, lot_id: int) -> int:
     """How many quotes wait in the lot's queue ready to be taken along."""
     queue = stack.runtime.receipts._waiting.get(lot_id, [])
     return sum(receipt.along is not None for receipt in queue)
+
+
+def _judged_together() -> tuple[float, float]:
+    """The transactions that judged quotes together, and the quotes they judged."""
+    count, total = (
+        REGISTRY.get_sample_value(f"wangua_quotes_judged_together_{s}") or 0.0
+        for s in ("count", "sum")
+    )
+    return count, total
 
 
 @dataclass
@@ -98,6 +108,7 @@ def test_r19b_quotes_queued_behind_one_are_judged_with_it_in_one_transaction_eac
         Sent(0, START + 9 * INCREMENT, replayed),  # R-20: the same request again
         Sent(2, START + 2 * INCREMENT, str(uuid.uuid4())),
     ]
+    batches = _judged_together()
     with statements_matching("SAVEPOINT") as savepoints, _queued(stack, lot, accounts, quotes):
         pass
     assert _answers(quotes) == [
@@ -114,6 +125,7 @@ def test_r19b_quotes_queued_behind_one_are_judged_with_it_in_one_transaction_eac
     assert (len(released), len(rolled_back)) == (4, 1), savepoints
     view = stack.lot(lot["id"])
     assert (view["quote_count"], view["current_price"]) == (3, format_fen(START + 2 * INCREMENT))
+    assert _judged_together() == (batches[0] + 1, batches[1] + 6)
 
 
 def test_r18_quotes_judged_together_answer_only_after_their_commit_and_not_at_all_without_it(

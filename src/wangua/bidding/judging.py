@@ -30,6 +30,7 @@ from wangua.bidding.prejudge import refuse_stale
 from wangua.bidding.receipts import Receipt
 from wangua.bidding.standings import Accepted
 from wangua.kit.problems import Problem
+from wangua.monitoring.metrics import QUOTES_JUDGED_TOGETHER
 from wangua.runtime import Actor, Runtime, Work
 from wangua.scheduler.service import InGrace
 
@@ -127,6 +128,7 @@ def judge_together(rt: Runtime, first: Asked, behind: list[Asked]) -> QuoteAnswe
     except Exception:
         log.exception("quotes to lot %s judged together failed", first.receipt.lot_id)
         return judge_alone(rt, first)
+    QUOTES_JUDGED_TOGETHER.observe(len(answers))
     for asked, answer in zip(behind, answers[1:], strict=False):
         asked.answer = answer
         rt.receipts.judged(asked.receipt)

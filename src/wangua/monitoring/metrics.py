@@ -22,6 +22,11 @@ QUOTE_SECONDS = Histogram(
 QUOTES_WAITING = Gauge(
     "wangua_quotes_waiting", "已收到、尚未判定的报价、询问答复与委托数(按到达顺序等待判定)"
 )
+QUOTES_JUDGED_TOGETHER = Histogram(
+    "wangua_quotes_judged_together",
+    "同一标的排队的报价合并在一个事务中判定时,每个事务判定的报价数",
+    buckets=(2, 4, 8, 16, 32),
+)
 LOT_HOLD_SECONDS = Histogram(
     "wangua_lot_hold_seconds",
     "多进程时:请求送达到本进程为其锁定所在标的(防止其他进程在其判定前截止)的耗时(秒);"
