@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from wangua.identity.ratelimit import client_address
-from wangua.identity.service import token_actor, token_hash
+from wangua.identity.service import read_token, token_hash
 from wangua.kit.messages import N_
 from wangua.kit.paging import id_cursor
 from wangua.kit.problems import Problem, unauthenticated
@@ -43,10 +43,10 @@ async def optional_actor(request: Request, rt: RuntimeDep) -> Actor | None:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token:
         return None
-    token = token.strip()
-    actor = rt.tokens.remembered(token_hash(token))
+    hashed = token_hash(token.strip())
+    actor = rt.tokens.remembered(hashed)
     if actor is None:
-        actor = await run_in_threadpool(token_actor, rt, token)
+        actor = await run_in_threadpool(read_token, rt, hashed)
     if actor is None:
         raise unauthenticated()
     return actor

@@ -232,9 +232,12 @@ def token_actor(rt: Runtime, token: str) -> Actor | None:
     """The account a live token belongs to (actor_for_token), remembered by this process
     for a moment (identity.tokens)."""
     hashed = token_hash(token)
-    actor = rt.tokens.remembered(hashed)
-    if actor is not None:
-        return actor
+    return rt.tokens.remembered(hashed) or read_token(rt, hashed)
+
+
+def read_token(rt: Runtime, hashed: str) -> Actor | None:
+    """The account the live token hashed as `hashed` belongs to, read from the database
+    and remembered (`token_actor` without looking in the process's memory first)."""
     generation = rt.tokens.generation
     with rt.read() as session:
         live = _live_token(session, hashed)
