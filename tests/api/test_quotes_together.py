@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from prometheus_client import REGISTRY
 
-from tests.api.bidding_support import listing_lot
+from tests.api.bidding_support import listing_lot, to_timed_bidding
 from tests.api.test_deadline_scheduling import _set_clock
 from tests.api.test_receipts import (
     _earlier_quote,
@@ -175,6 +175,60 @@ def test_r18_a_quote_after_the_deadline_judged_with_one_before_it_closes_the_lis
     assert late.json()["received_at"] == rfc3339(listing_end + timedelta(seconds=1))
     view = stack.lot(lot["id"])
     assert (view["status"], view["quote_count"]) == ("inquiry", 1)
+
+
+def test_r26_a_proxy_answers_each_quote_judged_together_before_the_next_is_judged(
+    stack: Stack, staff: Account
+) -> None:
+    """Timed bidding with a's proxy (maximum 126): b's and c's bids judged together each
+    meet the proxy's answer to the bid before them, as they would one by one."""
+    lot, (a, b, c), apps = listing_lot(stack, staff, 3)
+    for account, amount in ((a, START), (b, START + INCREMENT), (c, START + 2 * INCREMENT)):
+        assert stack.quote(account, lot, format_fen(amount)).status_code == 201
+    to_timed_bidding(stack, lot, [a, b, c])
+    proxy = {"max_amount": format_fen(START + 6 * INCREMENT)}
+    assert a.http.put(f"/api/v1/lots/{lot['id']}/proxy", json=proxy).status_code == 200
+    quotes = [  # the proxy bid 123 when set
+        Sent(1, START + 4 * INCREMENT, str(uuid.uuid4())),  # 124, answered by a's 125
+        Sent(2, START + 5 * INCREMENT, str(uuid.uuid4())),  # too small then: 126 is the least
+        Sent(2, START + 6 * INCREMENT, str(uuid.uuid4())),  # 126, answered by nothing: a's max
+    ]
+    with _queued(stack, lot, [a, b, c], quotes):
+        pass
+    assert _answers(quotes) == [(201, 5), (422, "INCREMENT_TOO_SMALL"), (201, 7)]
+    listed = stack.anonymous().get(f"/api/v1/lots/{lot['id']}/quotes").json()
+    numbers = [app["bidder_number"] for app in apps]
+    assert [(q["seq"], q["bidder_number"], q["by_proxy"]) for q in listed[3:]] == [
+        (4, numbers[0], True),
+        (5, numbers[1], False),
+        (6, numbers[0], True),
+        (7, numbers[2], False),
+    ]
+
+
+def test_r18_a_request_other_than_a_quote_ends_the_quotes_taken_along(
+    stack: Stack, staff: Account
+) -> None:
+    """Only the quotes right behind the one whose turn came are taken along: an inquiry
+    answer between two quotes is judged after the first and before the second, each on
+    its own."""
+    lot, accounts, _ = listing_lot(stack, staff, 2)
+    inquiry = f"/api/v1/lots/{lot['id']}/inquiry"
+    with (
+        statements_matching("SAVEPOINT") as savepoints,
+        ThreadPoolExecutor(3) as pool,
+    ):
+        with _earlier_quote(stack, lot["id"], stack.now()):
+            first = _sent(pool, lambda: stack.quote(accounts[0], lot, format_fen(START)))
+            answer = _sent(pool, lambda: accounts[1].http.post(inquiry, json={"join": True}))
+            second = _sent(
+                pool, lambda: stack.quote(accounts[1], lot, format_fen(START + INCREMENT))
+            )
+            _until(lambda: _queued_along(stack, lot["id"]) == 2, "the quotes to queue")
+        statuses = [f.result(timeout=10).status_code for f in (first, answer, second)]
+    assert statuses == [201, 409, 201]  # R-22: no inquiry during the listing period
+    assert savepoints == []
+    assert stack.lot(lot["id"])["quote_count"] == 2
 
 
 @pytest.mark.parametrize("one_before", [True, False], ids=["one-before", "none-before"])
