@@ -16,6 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import text
 
 from tests.api.bidding_support import deadline, listing_lot, timed_lot_of_two
 from tests.api.test_deadline_scheduling import _set_clock, _timed_lots
@@ -459,3 +460,36 @@ def test_r26_a_proxy_set_before_the_deadline_bids_at_its_receipt_though_judged_a
     assert _status(stack, lot) == "timed_bidding"
     assert stack.lot(lot["id"])["current_price"] == "122000000.00"  # the proxy's bid
     assert deadline(stack, lot) == received + timedelta(minutes=5)
+
+
+def _waiting_for_a_lock(stack: Stack) -> bool:
+    with stack.runtime.read() as session:
+        waiting = session.scalar(
+            text(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            )
+        )
+    return bool(waiting)
+
+
+def test_r18_a_quote_that_waited_for_another_process_is_received_no_earlier_than_its_quote(
+    stack: Stack, staff: Account
+) -> None:
+    """Several processes: a quote that arrived before another process's quote, and waited
+    for the lot's lock while that process judged its own, is received at that quote's
+    time, so the lot's receipt times never go backwards (bidding.service.place_quote)."""
+    if stack.backend != "postgresql":
+        pytest.skip("several processes serve one PostgreSQL database")
+    lot, (a, b), _ = listing_lot(stack, staff, 2)
+    later = stack.now() + timedelta(seconds=1)
+    with ThreadPoolExecutor(1) as pool:
+        with _other_process(stack, a) as work:
+            service.place_quote(work, lot["id"], 12_000_000_000, "other-process", later)
+            bid = pool.submit(stack.quote, b, lot, "121000000.00")
+            _until(lambda: _waiting_for_a_lock(stack), "the quote to wait for the lot's lock")
+        answer = bid.result(timeout=10)
+    assert answer.status_code == 201, answer.text
+    assert datetime.fromisoformat(answer.json()["received_at"]) == later
+    quotes = stack.anonymous().get(f"/api/v1/lots/{lot['id']}/quotes").json()
+    assert [datetime.fromisoformat(q["received_at"]) for q in quotes] == [later, later]

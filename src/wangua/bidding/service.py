@@ -113,6 +113,36 @@ def _quoting(
     return seen
 
 
+def _lock_quoting(
+    work: Work,
+    lot_id: int,
+    request_id: str | None,
+    received_at: datetime,
+    before_queueing: Callable[[], None] | None,
+) -> tuple[Lot, Quoting] | None:
+    """The lot locked and the caller's place on it, in one statement unless another
+    transaction holds the lock (PostgreSQL). Read again once this one has waited for the
+    lock, or when the statement found the lot's row changed by a transaction that
+    committed while it ran: the statement saw the lot's row as that transaction left it,
+    but every other row as it was before (READ COMMITTED), so the lot's latest quote, if
+    that transaction added it, was missing, and with it that quote's receipt time."""
+    user_id = work.actor.user_id
+    locked = lock_quoting(
+        work.session, lot_id, user_id, request_id, received_at, unless_held=work.is_postgres
+    )
+    waited = locked is None and work.is_postgres
+    if waited:
+        if before_queueing is not None:
+            before_queueing()
+        locked = lock_quoting(work.session, lot_id, user_id, request_id, received_at)
+    if locked is None:
+        return None
+    lot, seen = locked
+    if waited or (lot.quote_count and seen.last_received_at is None):
+        seen = _quoting(work, lot, request_id, received_at)
+    return lot, seen
+
+
 def place_quote(
     work: Work,
     lot_id: int,
@@ -132,13 +162,7 @@ def place_quote(
 
     `before_queueing` runs when another transaction holds the lot's lock, before this
     one waits for it: it may refuse a plainly stale quote at once (bidding.prejudge)."""
-    user_id = work.actor.user_id
-    locked = lock_quoting(
-        work.session, lot_id, user_id, request_id, received_at, unless_held=bool(before_queueing)
-    )
-    if locked is None and before_queueing is not None:
-        before_queueing()
-        locked = lock_quoting(work.session, lot_id, user_id, request_id, received_at)
+    locked = _lock_quoting(work, lot_id, request_id, received_at, before_queueing)
     if locked is None:
         raise not_found("地块")
     lot, seen = locked
