@@ -181,7 +181,7 @@ class Runtime:
     @contextmanager
     def together(self) -> Iterator[Together]:
         """One transaction for the work of several requests, each in a savepoint of its own
-        (`Together.work`): one lock and one durable commit for all (bidding.together)."""
+        (`Together.work`): one lock and one durable commit for all (bidding.judging)."""
         with self.db.write_session() as session:
             together = Together(self, session)
             yield together

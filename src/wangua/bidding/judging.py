@@ -147,11 +147,11 @@ def _judged(rt: Runtime, asked: list[Asked]) -> tuple[list[QuoteAnswer | Problem
     next step are refused but one."""
     answers: list[QuoteAnswer | Problem] = []
     placed: list[service.Placed] = []
-    done: list[Receipt] = []
     held = None
     with rt.together() as together:
-        for one in asked:
-            waiting = partial(rt.receipts.earliest, besides=tuple(done))
+        for turn, one in enumerate(asked):
+            judged_before = tuple(a.receipt for a in asked[:turn])
+            waiting = partial(rt.receipts.earliest, besides=judged_before)
             try:
                 if not _clears(rt, one, placed):
                     _refuse_stale(together.session, one)
@@ -164,7 +164,6 @@ def _judged(rt: Runtime, asked: list[Asked]) -> tuple[list[QuoteAnswer | Problem
                 break
             else:
                 answers.append(_view(placed[-1]))
-            done.append(one.receipt)
     for one_placed in placed:
         _accepted(rt, one_placed)
     return answers, held

@@ -67,7 +67,7 @@ class Receipt:
     judged: bool = False
     along: object | None = None
     """What the request asks to be judged by while it waits its turn, if the judging of
-    the request before it may take it along (bidding.together); None once taken."""
+    the request before it may take it along (bidding.judging); None once taken."""
     _waiters: Waiters = field(default_factory=list)
 
 
@@ -177,7 +177,7 @@ class Receipts:
 
     def earliest(self, lot_id: int, besides: Collection[Receipt] = ()) -> datetime | None:
         """The earliest receipt time of a quote to the lot not yet judged, other than
-        those `besides` (judged before it in one transaction, bidding.together)."""
+        those `besides` (judged before it in one transaction, bidding.judging)."""
         with self._changed:
             times = [r.received_at for r in self._waiting.get(lot_id, ()) if r not in besides]
         return min(times, default=None)
