@@ -36,14 +36,20 @@ async def runtime(request: Request) -> Runtime:
 RuntimeDep = Annotated[Runtime, Depends(runtime)]
 
 
+def bearer_token_hash(request: Request) -> str | None:
+    """The hash of the bearer token the request's Authorization header carries, if any."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        return None
+    return token_hash(token.strip())
+
+
 async def optional_actor(request: Request, rt: RuntimeDep) -> Actor | None:
     """The caller a bearer token names: remembered by this process for a moment
     (identity.tokens), else read in a worker thread."""
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token:
+    hashed = bearer_token_hash(request)
+    if hashed is None:
         return None
-    hashed = token_hash(token.strip())
     actor = rt.tokens.remembered(hashed)
     if actor is None:
         actor = await run_in_threadpool(read_token, rt, hashed)

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
+from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
@@ -12,15 +16,32 @@ from wangua.applications.repository import bidder_numbers
 from wangua.bidding import service
 from wangua.bidding.board import result_view
 from wangua.bidding.models import Quote
-from wangua.bidding.submission import Received, in_turn, submit_quote
+from wangua.bidding.submission import (
+    Received,
+    in_turn,
+    plain_lot_id,
+    receipt_of,
+    submit_quote,
+)
 from wangua.kit.money import format_fen, parse_amount
 from wangua.kit.times import rfc3339
 from wangua.lots.repository import get_lot
-from wangua.runtime import Actor
-from wangua.web import ObjectId, RuntimeDep, link_next, page_limit, parse_cursor, role
+from wangua.runtime import Actor, Runtime
+from wangua.web import (
+    ObjectId,
+    RuntimeDep,
+    act_as,
+    bearer_token_hash,
+    link_next,
+    page_limit,
+    parse_cursor,
+    role,
+)
 
 router = APIRouter(prefix="/api/v1", tags=["bidding"])
 Bidder = Annotated[Actor, Depends(role("bidder"))]
+BIDDER = ("bidder",)
+JSON = "application/json"
 
 
 class QuoteBody(BaseModel):
@@ -36,7 +57,62 @@ class ProxyBody(BaseModel):
     max_amount: Any
 
 
-@router.post("/lots/{lot_id}/quotes", status_code=201)
+class QuoteRoute(APIRoute):
+    """R-18 … R-20: the route FastAPI makes of `place_quote`, except that a well-formed
+    quote from a bidder whose sign-in token this process remembers (identity.tokens) is
+    read and answered here, without FastAPI's dependency solving, validation and
+    serialisation (about 0.5 ms of the interpreter a quote, a sixth of a refused one's).
+    Any other request (malformed, unauthenticated, another role …) takes the whole route
+    and gets the answer it always had; a quote answered here gets the answer the whole
+    route gives it (tests/api/test_quote_route.py)."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        whole = super().get_route_handler()
+
+        async def handle(request: Request) -> Response:
+            asked = await _plain_quote(request)
+            if asked is None:
+                return await whole(request)
+            return await _answer(request, *asked)
+
+        return handle
+
+
+async def _plain_quote(request: Request) -> tuple[int, Actor, object, str | None] | None:
+    """The lot, bidder, amount and request id of a well-formed quote from a remembered
+    bidder; None for any other request."""
+    rt: Runtime = request.app.state.runtime
+    lot_id, hashed = plain_lot_id(request.path_params["lot_id"]), bearer_token_hash(request)
+    actor = None if hashed is None else rt.tokens.remembered(hashed)
+    if actor is None or BIDDER[0] not in actor.roles or lot_id is None:
+        return None
+    media = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+    if media != JSON:
+        return None
+    try:
+        body = json.loads(await request.body())
+    except ValueError:
+        return None
+    if not isinstance(body, dict) or "amount" not in body:
+        return None
+    request_id = body.get("request_id")
+    if request_id is not None and not (isinstance(request_id, str) and 0 < len(request_id) <= 64):
+        return None
+    return lot_id, act_as(actor, BIDDER), body["amount"], request_id
+
+
+async def _answer(
+    request: Request, lot_id: int, actor: Actor, amount: object, request_id: str | None
+) -> Response:
+    rt: Runtime = request.app.state.runtime
+    receipt = await receipt_of(rt, request.scope, lot_id)
+    try:
+        view, created = await submit_quote(rt, actor, receipt, parse_amount(amount), request_id)
+    finally:
+        rt.receipts.judged(receipt)
+    return JSONResponse(view, status_code=201 if created else 200)
+
+
 async def place_quote(
     receipt: Received,
     lot_id: ObjectId,
@@ -52,6 +128,15 @@ async def place_quote(
     if not created:
         response.status_code = 200
     return view
+
+
+router.add_api_route(
+    "/lots/{lot_id}/quotes",
+    place_quote,
+    methods=["POST"],
+    status_code=201,
+    route_class_override=QuoteRoute,
+)
 
 
 @router.get("/lots/{lot_id}/quotes")

@@ -104,12 +104,19 @@ class ReceiptDesk:
         return None
 
     def _enter(self, scope: Scope, matched: re.Match[str]) -> float | None:
-        lot_id = matched["lot_id"]
-        if not lot_id.isascii() or not lot_id.isdigit() or int(lot_id) not in LOT_IDS:
+        lot_id = plain_lot_id(matched["lot_id"])
+        if lot_id is None:
             return None  # refused as such before its receipt is asked for
-        receipt = self.rt.receipts.arrive_now(int(lot_id))
+        receipt = self.rt.receipts.arrive_now(lot_id)
         scope["state"][RECEIPT] = receipt
         return receipt.received_at.timestamp()
+
+
+def plain_lot_id(text: str) -> int | None:
+    """The lot id a path gives in plain ASCII digits, in the range web.ObjectId admits."""
+    if not text.isascii() or not text.isdigit() or int(text) not in LOT_IDS:
+        return None
+    return int(text)
 
 
 def _depends_on(dependant: Dependant | None, call: Callable[..., Any]) -> bool:
@@ -123,17 +130,21 @@ async def received(lot_id: ObjectId, request: Request, rt: RuntimeDep) -> AsyncI
     else one at the moment the HTTP protocol read the whole request (kit.arrival), else
     now, before anything else is done with it. The simulated clock is read from the
     database instead: its time moves only when told to."""
-    entered: Receipt | None = request.scope["state"].get(RECEIPT)
-    if entered is not None and entered.lot_id == lot_id:
-        receipt = entered
-    elif rt.clock.mode == "system":
-        receipt = rt.receipts.arrive(lot_id, arrival(request.scope))
-    else:
-        receipt = rt.receipts.arrive(lot_id, await run_in_threadpool(rt.now))
+    receipt = await receipt_of(rt, request.scope, lot_id)
     try:
         yield receipt
     finally:
         rt.receipts.judged(receipt)  # a request refused before its judging (401, 422 …)
+
+
+async def receipt_of(rt: Runtime, scope: Scope, lot_id: int) -> Receipt:
+    """`received`'s receipt, for a route that reads its request itself (bidding.api)."""
+    entered: Receipt | None = scope["state"].get(RECEIPT)
+    if entered is not None and entered.lot_id == lot_id:
+        return entered
+    if rt.clock.mode == "system":
+        return rt.receipts.arrive(lot_id, arrival(scope))
+    return rt.receipts.arrive(lot_id, await run_in_threadpool(rt.now))
 
 
 Received = Annotated[Receipt, Depends(received)]
