@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from wangua.bidding import rules
-from wangua.bidding.standings import Standings
+from wangua.bidding.standings import PRUNE_AT, Standings
 
 OPENS = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
 CLOSES = OPENS + timedelta(days=10)
@@ -42,7 +42,7 @@ def test_r19b_the_check_is_skipped_only_where_it_would_not_refuse(
     received_at = OPENS + timedelta(seconds=received_in)
     last = standing(highest, increment, closes_at)
     standings = Standings()
-    standings.accepted(LOT, last)
+    standings.accepted(LOT, last, OPENS)
     bidder = rules.Bidder(application_id=2, qualified=True, joined_timed=False)
     refused = rules.refusal(last, bidder, amount, received_at)
     if standings.not_stale(LOT, amount, received_at):
@@ -56,9 +56,9 @@ def test_r19b_only_a_lot_with_a_quote_accepted_here_skips_the_check() -> None:
     standings = Standings()
     received = OPENS + timedelta(hours=1)
     assert not standings.not_stale(LOT, 200_000_00, received)
-    standings.accepted(LOT, standing(None, 1_000_00, CLOSES))  # nothing accepted yet
+    standings.accepted(LOT, standing(None, 1_000_00, CLOSES), OPENS)  # nothing accepted yet
     assert not standings.not_stale(LOT, 200_000_00, received)
-    standings.accepted(LOT, standing(120_000_00, 1_000_00, CLOSES))
+    standings.accepted(LOT, standing(120_000_00, 1_000_00, CLOSES), OPENS)
     assert standings.not_stale(LOT, 121_000_00, received)
     assert not standings.not_stale(LOT, 120_999_99, received)
     assert not standings.not_stale(LOT + 1, 121_000_00, received)
@@ -66,14 +66,33 @@ def test_r19b_only_a_lot_with_a_quote_accepted_here_skips_the_check() -> None:
 
 def test_r25c_a_quote_at_or_after_the_window_last_seen_is_checked() -> None:
     standings = Standings()
-    standings.accepted(LOT, standing(120_000_00, 1_000_00, CLOSES))
+    standings.accepted(LOT, standing(120_000_00, 1_000_00, CLOSES), OPENS)
     assert standings.not_stale(LOT, 125_000_00, CLOSES - timedelta(microseconds=1))
     assert not standings.not_stale(LOT, 125_000_00, CLOSES)
 
 
 def test_r19b_the_latest_acceptance_counts() -> None:
     standings = Standings()
-    standings.accepted(LOT, standing(120_000_00, 1_000_00, CLOSES))
-    standings.accepted(LOT, standing(130_000_00, 1_000_00, CLOSES))
+    standings.accepted(LOT, standing(120_000_00, 1_000_00, CLOSES), OPENS)
+    standings.accepted(LOT, standing(130_000_00, 1_000_00, CLOSES), OPENS)
     assert not standings.not_stale(LOT, 121_000_00, OPENS)
     assert standings.not_stale(LOT, 131_000_00, OPENS)
+
+
+def test_lots_whose_window_closed_are_forgotten_and_the_open_ones_kept() -> None:
+    """Each lot's window closes a second after its quote was received; the next lot's quote
+    comes then. However many lots, the process keeps few of them, and a lot whose window
+    is still open keeps skipping the check."""
+    standings = Standings()
+    standings.accepted(LOT, standing(120_000_00, 1_000_00, CLOSES), OPENS)
+    lots = range(1000, 1000 + 10 * PRUNE_AT)
+    for n, lot in enumerate(lots):
+        received = OPENS + timedelta(seconds=n)
+        standings.accepted(
+            lot, standing(120_000_00, 1_000_00, received + timedelta(seconds=1)), received
+        )
+        assert len(standings) <= 2 * PRUNE_AT
+    latest = OPENS + timedelta(seconds=len(lots) - 1)
+    assert standings.not_stale(LOT, 121_000_00, latest)
+    assert standings.not_stale(lots[-1], 121_000_00, latest)
+    assert not standings.not_stale(lots[0], 121_000_00, OPENS)  # forgotten: checked

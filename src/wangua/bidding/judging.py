@@ -185,7 +185,7 @@ def _answer(rt: Runtime, placed: service.Placed) -> QuoteAnswer:
 
 def _accepted(rt: Runtime, placed: service.Placed) -> None:
     if placed.created:
-        rt.standings.accepted(placed.quote.lot_id, placed.standing)
+        rt.standings.accepted(placed.quote.lot_id, placed.standing, placed.quote.received_at)
 
 
 def _view(placed: service.Placed) -> QuoteAnswer:

@@ -38,21 +38,40 @@ class Accepted:
         return amount_fen >= self.highest_fen + self.increment_fen and received_at < self.closes_at
 
 
+PRUNE_AT = 1024  # lots remembered before those whose window has closed are looked for
+
+
 class Standings:
     """Per lot, the standing its latest quote accepted by this process left."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._accepted: dict[int, Accepted] = {}
+        self._prune_at = PRUNE_AT
 
-    def accepted(self, lot_id: int, standing: rules.Standing) -> None:
-        """A quote was accepted on the lot, leaving `standing` (called in the lot's turn,
-        so in the order the quotes were accepted)."""
+    def __len__(self) -> int:
+        return len(self._accepted)
+
+    def accepted(self, lot_id: int, standing: rules.Standing, received_at: datetime) -> None:
+        """A quote received at `received_at` was accepted on the lot, leaving `standing`
+        (called in the lot's turn, so in the order the quotes were accepted).
+
+        Now and then the lots whose window closed before that receipt are forgotten, or
+        every lot this process ever accepted a quote on would stay: the receipts since
+        are at the window's close or after it, so they skip no check; a quote received
+        earlier on such a lot, still waiting, just gets its check."""
         seen = Accepted.left(standing)
         if seen is None:
             return
         with self._lock:
             self._accepted[lot_id] = seen
+            if len(self._accepted) >= self._prune_at:
+                self._accepted = {
+                    lot: kept
+                    for lot, kept in self._accepted.items()
+                    if kept.closes_at > received_at
+                }
+                self._prune_at = max(PRUNE_AT, 2 * len(self._accepted))
 
     def not_stale(self, lot_id: int, amount_fen: int, received_at: datetime) -> bool:
         """Whether the committed lot surely neither finds the quote too small nor has
