@@ -30,12 +30,14 @@ class Sent:
     content_type: str | None = "application/json"
     path: str | None = None  # the lot's quote route unless given
 
-    def to(self, account: Account, lot_id: int, token: str | None = None) -> httpx.Response:
+    def to(
+        self, client: httpx.Client, lot_id: int, authorization: str | None = None
+    ) -> httpx.Response:
         headers = {} if self.content_type is None else {"Content-Type": self.content_type}
-        if token is not None:
-            headers["Authorization"] = token
+        if authorization is not None:
+            headers["Authorization"] = authorization
         path = self.path or f"/api/v1/lots/{lot_id}/quotes"
-        return account.http.post(path, content=self.body, headers=headers)
+        return client.post(path, content=self.body, headers=headers)
 
 
 def _json(**fields: Any) -> bytes:
@@ -67,13 +69,13 @@ def lot_and_bidder(
 
 
 def _both_ways(
-    stack: Stack, bidder: Account, user_id: int, lot_id: int, sent: Sent, token: str | None = None
+    stack: Stack, bidder: Account, user_id: int, lot_id: int, sent: Sent
 ) -> tuple[httpx.Response, httpx.Response]:
     """The answers the whole way (the token forgotten) and then with the token remembered."""
     stack.runtime.tokens.forget([user_id])
-    whole = sent.to(bidder, lot_id, token)
+    whole = sent.to(bidder.http, lot_id)
     assert bidder.http.get("/api/v1/me").status_code == 200  # remembered again
-    return whole, sent.to(bidder, lot_id, token)
+    return whole, sent.to(bidder.http, lot_id)
 
 
 def _same(whole: httpx.Response, short: httpx.Response) -> None:
@@ -140,7 +142,7 @@ def test_r20_an_accepted_quote_and_its_replays_get_the_same_answer_either_way(
 ) -> None:
     lot, bidder, user_id = lot_and_bidder
     sent = Sent(_json(amount=START, request_id="accepted-once"))
-    first = sent.to(bidder, lot["id"])
+    first = sent.to(bidder.http, lot["id"])
     assert first.status_code == 201, first.text
     assert first.json()["seq"] == 1 and first.json()["amount"] == START
     whole, short = _both_ways(stack, bidder, user_id, lot["id"], sent)
@@ -159,9 +161,9 @@ def test_r19a_an_accepted_quote_answered_either_way_reads_alike(
     rival = stack.bidder()
     stack.qualified(rival, lot)
     stack.runtime.tokens.forget([user_id])
-    whole = Sent(_json(amount=START)).to(bidder, lot["id"])
+    whole = Sent(_json(amount=START)).to(bidder.http, lot["id"])
     assert rival.http.get("/api/v1/me").status_code == 200
-    short = Sent(_json(amount="121000000.00")).to(rival, lot["id"])
+    short = Sent(_json(amount="121000000.00")).to(rival.http, lot["id"])
     assert short_ways == [f"/api/v1/lots/{lot['id']}/quotes"]
     assert (whole.status_code, short.status_code) == (201, 201)
     assert whole.headers["content-type"] == short.headers["content-type"]
@@ -182,13 +184,8 @@ def test_r18_a_caller_that_is_not_a_remembered_bidder_takes_the_whole_way(
     forbidden, again = _both_ways(stack, staff, staff_id, lot["id"], sent)
     assert forbidden.status_code == 403 and forbidden.json()["code"] == "ROLE_NOT_ALLOWED"
     _same(forbidden, again)
-    for token in (None, "Bearer not-a-token", "Basic abc"):
-        headers = {"Content-Type": "application/json"}
-        if token is not None:
-            headers["Authorization"] = token
-        refused = stack.anonymous().post(
-            f"/api/v1/lots/{lot['id']}/quotes", content=sent.body, headers=headers
-        )
+    for authorization in (None, "Bearer not-a-token", "Basic abc"):
+        refused = sent.to(stack.anonymous(), lot["id"], authorization)
         assert refused.status_code == 401, refused.text
     assert short_ways == []
     assert stack.anonymous().get(f"/api/v1/lots/{lot['id']}/quotes").json() == []

@@ -39,8 +39,8 @@ from wangua.web import (
 )
 
 router = APIRouter(prefix="/api/v1", tags=["bidding"])
-Bidder = Annotated[Actor, Depends(role("bidder"))]
 BIDDER = ("bidder",)
+Bidder = Annotated[Actor, Depends(role(*BIDDER))]
 JSON = "application/json"
 
 
