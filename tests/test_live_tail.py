@@ -22,6 +22,7 @@ from tests.harness import Stack, captured_logs, running_stack
 from wangua.kit import direct_body
 from wangua.live import api, tail
 from wangua.live.events import emit_all
+from wangua.live.recent import Committed
 from wangua.live.tail import Feed, Frames, Position
 from wangua.lots.repository import try_lock_lots
 from wangua.runtime import Runtime
@@ -140,7 +141,14 @@ def test_r19c_a_watcher_that_stops_reading_is_let_go_and_resumes(
             for frames in shown.read(rt, positions, limit)
         ]
 
-    monkeypatch.setattr(api, "EVENTS", replace(shown, read=padded))
+    def padded_render(events: Sequence[Committed], view: Hashable) -> Frames:
+        assert shown.render is not None
+        return [
+            (seq, text + ": " + "x" * (1 << 20) + "\n\n")
+            for seq, text in shown.render(events, view)
+        ]
+
+    monkeypatch.setattr(api, "EVENTS", replace(shown, read=padded, render=padded_render))
     lot, (first, second), _ = listing_lot(primary, primary.account("staff", "xianning-city"), 2)
     start = primary.lot(lot["id"])
     last_event = _last_event(primary, lot["id"])
@@ -322,9 +330,10 @@ def _published_together(
     stack: Stack, monkeypatch: pytest.MonkeyPatch, lots: int, failing: int | None = None
 ) -> tuple[list[int], dict[int, int], list[list[int]]]:
     """Watch `lots` lots, then append a warning to each in one transaction, as to lots
-    decided together. Returns the lots, what their watchers got (each warning's `lot`),
-    and the lots of each read of the log after the watchers caught up; every read that
-    includes the lot at index `failing` raises."""
+    decided together by another process: its events are known here only by reading the
+    log (live.recent holds this process's own). Returns the lots, what their watchers got
+    (each warning's `lot`), and the lots of each read of the log after the watchers caught
+    up; every read that includes the lot at index `failing` raises."""
     staff = stack.account("staff", "xianning-city")
     lot_ids = [stack.published_lot(staff)["id"] for _ in range(lots)]
     afters = {lot_id: _last_event(stack, lot_id) for lot_id in lot_ids}
@@ -350,7 +359,7 @@ def _published_together(
     _wait_for_streams(stack, lots)
     time.sleep(0.3)  # every follower has read its lot's log once and waits
     shared = tail.tails(stack.runtime, api.EVENTS)
-    monkeypatch.setattr(shared, "feed", replace(shown, read=recorded))
+    monkeypatch.setattr(shared, "feed", replace(shown, read=recorded, render=None))
     with stack.runtime.work() as work:
         locked = try_lock_lots(work, lot_ids)
         emit_all(work, [(lot, "warning", {"lot": lot.id}) for lot in locked])

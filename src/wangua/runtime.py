@@ -29,6 +29,7 @@ from wangua.kit.clock import SimulatedClock, SystemClock, make_clock
 from wangua.kit.problems import Problem
 from wangua.live.broadcaster import Broadcaster, LocalBroadcaster
 from wangua.live.notify import PostgresBroadcaster
+from wangua.live.recent import Committed, RecentEvents
 from wangua.publishing.targets import Target, parse_targets
 from wangua.reserve.sealing import SealingKey
 
@@ -62,9 +63,12 @@ class Work:
     sealing_key: SealingKey
     publish_targets: list[Target] = field(default_factory=list)
     touched_lots: set[int] = field(default_factory=set)
+    emitted: list[Committed] = field(default_factory=list)
+    """The events this transaction appended to lots' logs, in order (live.events)."""
     timers_changed: bool = False
     after_catch_up: SessionTransaction | None = None
     """The savepoint after timers this transaction fired (see scheduler.catch_up)."""
+    _emitted_by_catch_up: int = 0
     timer_grace: timedelta = timedelta(0)
     """How long after its due time a closing timer fires (scheduler: the deadlines)."""
     waiting: Callable[[int], datetime | None] = lambda lot_id: None
@@ -84,6 +88,19 @@ class Work:
         if self._now is None:
             self._now = self.clock.now(self.session)
         return self._now
+
+    def caught_up(self) -> None:
+        """Mark what the timers fired so far changed: a refusal from here on keeps it
+        (`refused_after_catch_up`)."""
+        self.after_catch_up = self.session.begin_nested()
+        self._emitted_by_catch_up = len(self.emitted)
+
+    def refused_after_catch_up(self) -> None:
+        """Roll the refused request's own changes back, events included, and keep what
+        the timers it caught up changed."""
+        assert self.after_catch_up is not None
+        self.after_catch_up.rollback()
+        del self.emitted[self._emitted_by_catch_up :]
 
     def received(self, at: datetime) -> None:
         """R-18: the request was received at `at` (stamped on arrival, bidding.receipts);
@@ -116,7 +133,7 @@ class Together:
             if work.after_catch_up is None:
                 savepoint.rollback()
             else:
-                work.after_catch_up.rollback()
+                work.refused_after_catch_up()
                 savepoint.commit()
                 self.done.append(work)
             raise
@@ -155,6 +172,7 @@ class Runtime:
         self.advance_lock = threading.Lock()
         self.receipts = Receipts()
         self.standings = Standings()
+        self.recent_events = RecentEvents()
         self.tokens = TokenCache(settings.token_cache_ms / 1000)
         self.timer_grace = timedelta(milliseconds=settings.timer_grace_ms)
 
@@ -172,7 +190,7 @@ class Runtime:
             except Problem as problem:
                 if work.after_catch_up is None:
                     raise
-                work.after_catch_up.rollback()  # the refused request's own changes only
+                work.refused_after_catch_up()
                 refused = problem
         self._committed([work])
         if refused is not None:
@@ -206,11 +224,12 @@ class Runtime:
         )
 
     def _committed(self, works: list[Work]) -> None:
-        """What follows the commit of `works`: tokens forgotten, watchers told, timers
-        looked at again."""
+        """What follows the commit of `works`: tokens forgotten, watchers given the events
+        and told, timers looked at again."""
         forget = set().union(*(w.sessions_changed for w in works))
         if forget:
             self.tokens.forget(forget)
+        self.recent_events.add(event for w in works for event in w.emitted)
         for lot_id in sorted(set().union(*(w.touched_lots for w in works))):
             self.broadcaster.publish(lot_id)
         if any(w.timers_changed for w in works):

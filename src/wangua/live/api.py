@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 
 from fastapi import APIRouter, Request
 
@@ -12,6 +12,7 @@ from wangua.kit.problems import Problem
 from wangua.kit.times import rfc3339
 from wangua.live.events import events_after_each
 from wangua.live.models import LotEvent
+from wangua.live.recent import Committed
 from wangua.live.stream import TailResponse
 from wangua.live.tail import Feed, Frames, Position, tails
 from wangua.runtime import Runtime
@@ -21,7 +22,7 @@ router = APIRouter(prefix="/api/v1", tags=["live"])
 HEARTBEAT_SECONDS = 15.0
 
 
-def frame(event: LotEvent) -> str:
+def frame(event: LotEvent | Committed) -> str:
     data = {**event.data, "seq": event.seq, "at": event.data.get("at") or rfc3339(event.at)}
     body = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
     return f"id: {event.seq}\nevent: {event.name}\ndata: {body}\n\n"
@@ -33,7 +34,11 @@ def read_frames(rt: Runtime, positions: Sequence[Position], limit: int) -> list[
         return [[(e.seq, frame(e)) for e in events] for events in found]
 
 
-EVENTS = Feed(read_frames, HEARTBEAT_SECONDS)
+def render(events: Sequence[Committed], view: Hashable) -> Frames:
+    return [(e.seq, frame(e)) for e in events]
+
+
+EVENTS = Feed(read_frames, HEARTBEAT_SECONDS, render=render)
 
 
 @router.get("/lots/{lot_id}/events")

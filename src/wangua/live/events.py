@@ -11,6 +11,7 @@ from sqlalchemy import Select, and_, func, insert, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from wangua.live.models import LotEvent
+from wangua.live.recent import Committed
 from wangua.lots.models import Lot
 from wangua.runtime import Work
 
@@ -34,9 +35,9 @@ def emit_all(work: Work, events: Sequence[tuple[Lot, str, dict[str, Any]]]) -> N
     for lot, name, data in events:
         assert name in EVENT_NAMES, name
         lot.event_seq += 1
-        rows.append(
-            {"lot_id": lot.id, "seq": lot.event_seq, "name": name, "data": data, "at": work.now()}
-        )
+        event = Committed(lot.id, lot.event_seq, name, data, work.now())
+        rows.append(event._asdict())
+        work.emitted.append(event)
         work.touched_lots.add(lot.id)
     if rows:
         work.session.connection().execute(_INSERT, rows[0] if len(rows) == 1 else rows)

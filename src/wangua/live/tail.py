@@ -19,6 +19,10 @@ their followers' reads are one or two trips to the log, not a hundred queued in 
 lane. If such a read fails, each position is read again alone, so one lot's fault stays
 its own.
 
+Events this process has just committed come with its wake-up (live.recent): the
+follower delivers those that follow its newest at once, before it reads the log, which
+it then reads as always for anything else (another process's events).
+
 Freshness is by the broadcaster's generation: the follower takes its waiter before it
 reads, so a publish during the read (a commit the read may not see) sets the waiter and
 is read next. When nothing is published for a heartbeat the follower writes the feed's
@@ -37,6 +41,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple, Protocol
 
 from wangua.kit.lanes import LIVE
+from wangua.live.recent import Committed
 from wangua.lots.repository import get_lot
 from wangua.runtime import Runtime
 
@@ -63,11 +68,13 @@ class Feed:
     """What a kind of stream shows. `read(rt, positions, limit)` returns, for each
     position, one frame (seq, text) per event of the lot after `after`,
     at most `limit`; `keep_alive(rt, view)`, if given, renders what an idle stream sends
-    at each heartbeat (else a comment)."""
+    at each heartbeat (else a comment); `render(events, view)`, if given, the frames of
+    events just committed, exactly as `read` would return them, without the database."""
 
     read: Callable[[Runtime, Sequence[Position], int], list[Frames]]
     heartbeat: float
     keep_alive: Callable[[Runtime, Hashable], str] | None = None
+    render: Callable[[Sequence[Committed], Hashable], Frames] | None = None
 
 
 class Sink(Protocol):
@@ -252,6 +259,7 @@ class Tails:
             waiter = broadcaster.waiter(tail.lot_id)  # before the read: a publish counts
             started = broadcaster.generation(tail.lot_id)
             if tail.read_generation < started:
+                self._take(tail, self._just_committed(tail))
                 try:
                     frames = await self._read(Position(tail.lot_id, tail.view, tail.last))
                 except Exception:
@@ -259,12 +267,7 @@ class Tails:
                     tail.beat()  # the streams keep their connections alive meanwhile
                     await asyncio.sleep(RETRY_SECONDS)
                     continue
-                if frames:
-                    tail.frames.extend(frames)
-                    if len(tail.frames) > KEEP:
-                        tail.base = tail.frames[-KEEP - 1][0]
-                        del tail.frames[:-KEEP]
-                    tail.deliver(frames)
+                self._take(tail, frames)
                 # a full page may leave more behind: read again at once
                 tail.read_generation = started if len(frames) < READ_LIMIT else -1
                 continue
@@ -274,6 +277,24 @@ class Tails:
             except TimeoutError:
                 await self._renew_keep_alive(tail)
                 tail.beat()
+
+    def _just_committed(self, tail: Tail) -> Encoded:
+        """The frames of the events this process committed right after the tail's newest."""
+        events = self.rt.recent_events.after(tail.lot_id, tail.last)
+        if not events or self.feed.render is None:
+            return []
+        return [(seq, text.encode()) for seq, text in self.feed.render(events, tail.view)]
+
+    @staticmethod
+    def _take(tail: Tail, frames: Encoded) -> None:
+        """Keep the frames that follow the tail's newest and write them to its streams."""
+        if not frames:
+            return
+        tail.frames.extend(frames)
+        if len(tail.frames) > KEEP:
+            tail.base = tail.frames[-KEEP - 1][0]
+            del tail.frames[:-KEEP]
+        tail.deliver(frames)
 
     async def _renew_keep_alive(self, tail: Tail) -> None:
         if self.feed.keep_alive is None:

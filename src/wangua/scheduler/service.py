@@ -205,7 +205,7 @@ def catch_up(
         fired = True
     if fired and savepoint:
         work.session.flush()
-        work.after_catch_up = work.session.begin_nested()
+        work.caught_up()
     return held
 
 

@@ -1,0 +1,157 @@
+"""R-19c: the events a process has just committed reach its watchers without a read of the
+log (live.recent), framed exactly as the log's read frames them; a refused request hands
+over none of its own."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from tests.api.bidding_support import deadline, listing_lot, result, timed_lot_of_two
+from tests.harness import Account, Stack, running_stack
+from tests.test_live_tail import _last_event, _wait_for_streams, _watch
+from wangua.kit.problems import Problem
+from wangua.live import api, recent, tail
+from wangua.live.events import emit_all
+from wangua.live.recent import Committed, RecentEvents
+from wangua.live.tail import Frames, Position
+from wangua.lots.repository import try_lock_lots
+from wangua.runtime import SYSTEM, Runtime, Work
+
+
+@pytest.fixture
+def primary(tmp_path: Path) -> Iterator[Stack]:
+    with running_stack("sqlite", tmp_path) as stack:
+        yield stack
+
+
+def test_r19c_a_lots_events_just_committed_are_framed_as_the_log_reads_them(
+    stack: Stack, staff: Account
+) -> None:
+    """Quotes in the listing period and in timed bidding, the phase changes, the
+    countdown's warnings and the result: each frame from what the commits handed over is
+    byte for byte the frame read from the log."""
+    lot, a, _ = timed_lot_of_two(stack, staff)
+    assert stack.quote(a, lot, "122000000.00").status_code == 201
+    stack.advance_to(deadline(stack, lot) + timedelta(seconds=1))
+    assert result(stack, lot)["outcome"] == "sold"
+    rt = stack.runtime
+    (logged,) = api.read_frames(rt, [Position(lot["id"], None, 0)], 500)
+    handed_over = rt.recent_events.after(lot["id"], 0)
+    assert {"quote", "phase", "warning", "result"} <= {e.name for e in handed_over}
+    assert api.render(handed_over, None) == logged
+
+
+@pytest.mark.parametrize("way", ["alone", "together"])
+def test_r19c_a_refusal_after_a_catch_up_hands_over_only_the_catch_ups_events(
+    stack: Stack, staff: Account, way: str
+) -> None:
+    """A request refused after it caught its lot's timers up keeps what they changed and
+    nothing of its own (`Work.refused_after_catch_up`): the events handed to the live
+    streams are those the log keeps, and the next commit's follow them without a gap."""
+    lot_id = stack.published_lot(staff)["id"]
+    rt = stack.runtime
+    last = _last_event(stack, lot_id)
+
+    def refused(work: Work) -> None:
+        (locked,) = try_lock_lots(work, [lot_id])
+        emit_all(work, [(locked, "warning", {"by": "the timers"})])
+        work.caught_up()
+        emit_all(work, [(locked, "warning", {"by": "the refused request"})])
+        raise Problem(409, "REFUSED_FOR_THE_TEST", "测试用的拒绝")
+
+    if way == "alone":
+        with pytest.raises(Problem), rt.work() as work:
+            refused(work)
+    else:  # the transaction goes on and commits, as bidding.judging's does
+        with rt.together() as together, pytest.raises(Problem), together.work(SYSTEM) as work:
+            refused(work)
+    assert [e.data["by"] for e in rt.recent_events.after(lot_id, last)] == ["the timers"]
+    with rt.work() as work:
+        emit_all(work, [(try_lock_lots(work, [lot_id])[0], "warning", {"by": "the next"})])
+
+    (logged,) = api.read_frames(rt, [Position(lot_id, None, last)], 500)
+    handed_over = rt.recent_events.after(lot_id, last)
+    assert [e.data["by"] for e in handed_over] == ["the timers", "the next"]
+    assert api.render(handed_over, None) == logged
+
+
+def test_r19c_a_watcher_gets_what_this_process_committed_while_the_log_read_waits(
+    primary: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With every read of the log held back, a watcher still gets the quotes this process
+    accepts, at once; once the reads go on, it gets nothing twice."""
+    lot, (first, second), _ = listing_lot(primary, primary.account("staff", "xianning-city"), 2)
+    start = primary.lot(lot["id"])
+    last_event = _last_event(primary, lot["id"])
+    shown = api.EVENTS
+    reads_go = threading.Event()
+    reads_go.set()
+
+    def held_back(rt: Runtime, positions: Sequence[Position], limit: int) -> list[Frames]:
+        assert reads_go.wait(30)
+        return shown.read(rt, positions, limit)
+
+    shared = tail.tails(primary.runtime, api.EVENTS)
+    monkeypatch.setattr(shared, "feed", replace(shown, read=held_back))
+    seen: list[int] = []
+    watcher = threading.Thread(
+        target=_watch, args=(primary.url, lot["id"], last_event, 2, seen), daemon=True
+    )
+    watcher.start()
+    _wait_for_streams(primary, 1)
+    time.sleep(0.3)  # the follower has read the log once and waits
+    reads_go.clear()
+    try:
+        response = primary.quote(first, lot, start["start_price"])
+        assert response.status_code == 201, response.text
+        waited = time.monotonic() + 10
+        while not seen and time.monotonic() < waited:
+            time.sleep(0.02)
+        assert len(seen) == 1, "the quote waited for the log to be read"
+    finally:
+        reads_go.set()
+    increment = int(start["increment"].split(".")[0])
+    amount = f"{int(start['start_price'].split('.')[0]) + increment}.00"
+    assert primary.quote(second, lot, amount).status_code == 201
+    watcher.join(30)
+    assert not watcher.is_alive()
+    assert seen == sorted(set(seen)) and len(seen) == 2
+
+
+def _event(lot_id: int, seq: int) -> Committed:
+    return Committed(lot_id, seq, "quote", {}, datetime(2026, 11, 30, tzinfo=UTC))
+
+
+def test_r19c_only_an_unbroken_run_after_the_newest_is_handed_over() -> None:
+    """A follower takes events only from the one right after its newest on, as far as they
+    run unbroken: one committed out of order, or from another process, is left to the
+    log."""
+    events = RecentEvents()
+    events.add([_event(1, 3), _event(1, 4), _event(1, 6)])
+    assert [e.seq for e in events.after(1, 2)] == [3, 4]
+    assert events.after(1, 1) == []
+    assert events.after(1, 4) == []
+    events.add([_event(1, 5)])
+    assert [e.seq for e in events.after(1, 4)] == [5, 6]
+    assert events.after(2, 0) == []
+
+
+def test_r19c_recent_events_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    """At most PER_LOT events per lot (the oldest go) and LOTS lots (the least recently
+    committed to go)."""
+    monkeypatch.setattr(recent, "LOTS", 3)
+    events = RecentEvents()
+    events.add(_event(1, seq) for seq in range(1, recent.PER_LOT + 11))
+    assert [e.seq for e in events.after(1, 10)] == list(range(11, recent.PER_LOT + 11))
+    assert events.after(1, 9) == []
+    events.add([_event(2, 1), _event(3, 1), _event(1, recent.PER_LOT + 11), _event(4, 1)])
+    assert events.after(2, 0) == []
+    assert [len(events.after(lot, 0)) for lot in (3, 4)] == [1, 1]
+    assert len(events.after(1, 11)) == recent.PER_LOT
