@@ -125,6 +125,69 @@ def test_r19c_a_watcher_gets_what_this_process_committed_while_the_log_read_wait
     assert seen == sorted(set(seen)) and len(seen) == 2
 
 
+def test_r19c_a_notification_ahead_of_this_processs_commit_waits_for_its_events(
+    primary: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL may deliver a commit's notification before the committing thread has
+    handed its events over. A stream woken for a lot while a commit of this process is
+    under way reads no log then (it would read without those events, which then came
+    after that read); it takes them once they are here, and reads the log once the lot
+    has no commit under way."""
+    lot, (first, second), _ = listing_lot(primary, primary.account("staff", "xianning-city"), 2)
+    rt = primary.runtime
+    last_event = _last_event(primary, lot["id"])
+    shown = api.EVENTS
+    reads: list[int] = []
+
+    def counted(rt: Runtime, positions: Sequence[Position], limit: int) -> list[Frames]:
+        reads.extend(p.lot_id for p in positions)
+        return shown.read(rt, positions, limit)
+
+    shared = tail.tails(rt, api.EVENTS)
+    monkeypatch.setattr(shared, "feed", replace(shown, read=counted))
+    seen: list[int] = []
+    watcher = threading.Thread(
+        target=_watch, args=(primary.url, lot["id"], last_event, 2, seen), daemon=True
+    )
+    watcher.start()
+    _wait_for_streams(primary, 1)
+    time.sleep(0.3)  # the follower has read the log once and waits
+    reads.clear()
+    rt.recent_events.committing([lot["id"]])  # a commit under way …
+    rt.broadcaster.publish(lot["id"])  # … whose notification came first
+    time.sleep(0.3)
+    assert reads == []
+    start = primary.lot(lot["id"])
+    assert primary.quote(first, lot, start["start_price"]).status_code == 201
+    waited = time.monotonic() + 10
+    while not seen and time.monotonic() < waited:
+        time.sleep(0.02)
+    assert len(seen) == 1 and reads == []
+    rt.recent_events.abandon([lot["id"]])
+    rt.broadcaster.publish(lot["id"])
+    waited = time.monotonic() + 10
+    while not reads and time.monotonic() < waited:
+        time.sleep(0.02)
+    assert reads == [lot["id"]]
+    increment = int(start["increment"].split(".")[0])
+    amount = f"{int(start['start_price'].split('.')[0]) + increment}.00"
+    assert primary.quote(second, lot, amount).status_code == 201
+    watcher.join(10)
+    assert len(seen) == 2
+
+
+def test_r19c_a_lot_is_committing_until_each_of_its_commits_is_done_or_abandoned() -> None:
+    events = RecentEvents()
+    events.committing([1, 2])
+    events.committing([1])
+    events.add([_event(1, 1)], [1])
+    assert events.is_committing(1) and events.is_committing(2)
+    events.abandon([1])
+    events.add([], [2])
+    assert not events.is_committing(1) and not events.is_committing(2)
+    assert [e.seq for e in events.after(1, 0)] == [1]
+
+
 def _event(lot_id: int, seq: int) -> Committed:
     return Committed(lot_id, seq, "quote", {}, datetime(2026, 11, 30, tzinfo=UTC))
 
@@ -134,11 +197,11 @@ def test_r19c_only_an_unbroken_run_after_the_newest_is_handed_over() -> None:
     run unbroken: one committed out of order, or from another process, is left to the
     log."""
     events = RecentEvents()
-    events.add([_event(1, 3), _event(1, 4), _event(1, 6)])
+    events.add([_event(1, 3), _event(1, 4), _event(1, 6)], [])
     assert [e.seq for e in events.after(1, 2)] == [3, 4]
     assert events.after(1, 1) == []
     assert events.after(1, 4) == []
-    events.add([_event(1, 5)])
+    events.add([_event(1, 5)], [])
     assert [e.seq for e in events.after(1, 4)] == [5, 6]
     assert events.after(2, 0) == []
 
@@ -148,10 +211,10 @@ def test_r19c_recent_events_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None
     committed to go)."""
     monkeypatch.setattr(recent, "LOTS", 3)
     events = RecentEvents()
-    events.add(_event(1, seq) for seq in range(1, recent.PER_LOT + 11))
+    events.add((_event(1, seq) for seq in range(1, recent.PER_LOT + 11)), [])
     assert [e.seq for e in events.after(1, 10)] == list(range(11, recent.PER_LOT + 11))
     assert events.after(1, 9) == []
-    events.add([_event(2, 1), _event(3, 1), _event(1, recent.PER_LOT + 11), _event(4, 1)])
+    events.add([_event(2, 1), _event(3, 1), _event(1, recent.PER_LOT + 11), _event(4, 1)], [])
     assert events.after(2, 0) == []
     assert [len(events.after(lot, 0)) for lot in (3, 4)] == [1, 1]
     assert len(events.after(1, 11)) == recent.PER_LOT

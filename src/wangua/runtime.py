@@ -182,9 +182,10 @@ class Runtime:
 
     @contextmanager
     def work(self, actor: Actor = SYSTEM) -> Iterator[Work]:
-        with self.db.write_session() as session:
+        refused = None
+        with self._transaction() as (session, works):
             work = self._work(session, actor)
-            refused = None
+            works.append(work)
             try:
                 yield work
             except Problem as problem:
@@ -192,7 +193,6 @@ class Runtime:
                     raise
                 work.refused_after_catch_up()
                 refused = problem
-        self._committed([work])
         if refused is not None:
             raise refused
 
@@ -200,10 +200,29 @@ class Runtime:
     def together(self) -> Iterator[Together]:
         """One transaction for the work of several requests, each in a savepoint of its own
         (`Together.work`): one lock and one durable commit for all (bidding.judging)."""
-        with self.db.write_session() as session:
+        with self._transaction() as (session, works):
             together = Together(self, session)
             yield together
-        self._committed(together.done)
+            works.extend(together.done)
+
+    @contextmanager
+    def _transaction(self) -> Iterator[tuple[Session, list[Work]]]:
+        """One write transaction; the works the caller lists are followed up once it has
+        committed (`_committed`). While it commits, the lots it appended events to are
+        marked as being committed by this process (live.recent), so a live stream woken by
+        the commit's notification before its events are handed over waits for them."""
+        works: list[Work] = []
+        lots: set[int] = set()
+        try:
+            with self.db.write_session() as session:
+                yield session, works
+                lots = set().union(*(w.touched_lots for w in works))
+                self.recent_events.committing(lots)
+        except BaseException:
+            self.recent_events.abandon(lots)
+            self._publish(lots)  # the streams that waited for this commit read the log
+            raise
+        self._committed(works, lots)
 
     def _work(
         self,
@@ -223,17 +242,20 @@ class Runtime:
             let_go_holds=self.let_go_holds,
         )
 
-    def _committed(self, works: list[Work]) -> None:
-        """What follows the commit of `works`: tokens forgotten, watchers given the events
-        and told, timers looked at again."""
+    def _committed(self, works: list[Work], lots: set[int]) -> None:
+        """What follows the commit of `works`: watchers given the events and told, tokens
+        forgotten, timers looked at again."""
+        self.recent_events.add((event for w in works for event in w.emitted), lots)
+        self._publish(lots)
         forget = set().union(*(w.sessions_changed for w in works))
         if forget:
             self.tokens.forget(forget)
-        self.recent_events.add(event for w in works for event in w.emitted)
-        for lot_id in sorted(set().union(*(w.touched_lots for w in works))):
-            self.broadcaster.publish(lot_id)
         if any(w.timers_changed for w in works):
             self.on_timers_changed()
+
+    def _publish(self, lots: set[int]) -> None:
+        for lot_id in sorted(lots):
+            self.broadcaster.publish(lot_id)
 
     @contextmanager
     def read(self) -> Iterator[Session]:

@@ -8,13 +8,16 @@ reached their watchers long after the commit. Now the commit hands its events he
 it wakes the followers, and a follower delivers the events that follow its newest ones
 at once, then reads the log as before: the log stays the truth for what another process
 wrote, and a run of events here is only ever taken from the one right after the
-follower's newest, so nothing is skipped, twice sent or sent out of order.
+follower's newest, so nothing is skipped, twice sent or sent out of order. On PostgreSQL
+the commit's own notification can wake the follower before the events are here; the lots
+of a commit under way are marked (`committing`), and their followers wait for its publish
+rather than read the log without them.
 """
 
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -39,21 +42,36 @@ class RecentEvents:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._lots: OrderedDict[int, dict[int, Committed]] = OrderedDict()
+        self._committing: Counter[int] = Counter()
 
-    def add(self, events: Iterable[Committed]) -> None:
-        """Called once the events' transaction has committed, before its publish."""
+    def committing(self, lot_ids: Iterable[int]) -> None:
+        """A transaction of this process that appended events to the lots commits now.
+        PostgreSQL may deliver its notification to this process before the transaction
+        has handed its events over (`add`); a stream woken by it waits for them
+        (`is_committing`) instead of reading the log without them."""
         with self._lock:
-            for event in events:
-                kept = self._lots.get(event.lot_id)
-                if kept is None:
-                    kept = self._lots[event.lot_id] = {}
-                    if len(self._lots) > LOTS:
-                        self._lots.popitem(last=False)
-                else:
-                    self._lots.move_to_end(event.lot_id)
-                kept[event.seq] = event
-                if len(kept) > PER_LOT:
-                    del kept[min(kept)]
+            self._committing.update(lot_ids)
+
+    def add(self, events: Iterable[Committed], lot_ids: Iterable[int]) -> None:
+        """The events of a transaction that has committed, before its publish; the lots it
+        marked as committing (`committing`) are no longer."""
+        with self._lock:
+            try:
+                for event in events:
+                    self._keep(event)
+            finally:
+                self._committing.subtract(lot_ids)
+                self._committing = +self._committing
+
+    def abandon(self, lot_ids: Iterable[int]) -> None:
+        """The transaction that marked the lots as committing did not commit."""
+        with self._lock:
+            self._committing.subtract(lot_ids)
+            self._committing = +self._committing
+
+    def is_committing(self, lot_id: int) -> bool:
+        with self._lock:
+            return lot_id in self._committing
 
     def after(self, lot_id: int, seq: int) -> list[Committed]:
         """The lot's events seq + 1, seq + 2, … as far as they run unbroken here."""
@@ -63,3 +81,15 @@ class RecentEvents:
             while kept is not None and (event := kept.get(seq + len(found) + 1)) is not None:
                 found.append(event)
             return found
+
+    def _keep(self, event: Committed) -> None:
+        kept = self._lots.get(event.lot_id)
+        if kept is None:
+            kept = self._lots[event.lot_id] = {}
+            if len(self._lots) > LOTS:
+                self._lots.popitem(last=False)
+        else:
+            self._lots.move_to_end(event.lot_id)
+        kept[event.seq] = event
+        if len(kept) > PER_LOT:
+            del kept[min(kept)]

@@ -254,12 +254,14 @@ class Tails:
                 one.answer.set_result(frames)
 
     async def _follow(self, tail: Tail) -> None:
-        broadcaster = self.rt.broadcaster
+        broadcaster, recent = self.rt.broadcaster, self.rt.recent_events
         while True:
             waiter = broadcaster.waiter(tail.lot_id)  # before the read: a publish counts
             started = broadcaster.generation(tail.lot_id)
             if tail.read_generation < started:
                 self._take(tail, self._just_committed(tail))
+            # a commit of this process under way publishes once its events are here
+            if tail.read_generation < started and not recent.is_committing(tail.lot_id):
                 try:
                     frames = await self._read(Position(tail.lot_id, tail.view, tail.last))
                 except Exception:
