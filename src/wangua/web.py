@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
@@ -46,16 +47,29 @@ def bearer_token_hash(request: Request) -> str | None:
 
 async def optional_actor(request: Request, rt: RuntimeDep) -> Actor | None:
     """The caller a bearer token names: remembered by this process for a moment
-    (identity.tokens), else read in a worker thread."""
+    (identity.tokens), else read in a worker thread (`read_once`)."""
     hashed = bearer_token_hash(request)
     if hashed is None:
         return None
-    actor = rt.tokens.remembered(hashed)
-    if actor is None:
-        actor = await run_in_threadpool(read_token, rt, hashed)
+    actor = rt.tokens.remembered(hashed) or await read_once(rt, hashed)
     if actor is None:
         raise unauthenticated()
     return actor
+
+
+async def read_once(rt: Runtime, hashed: str) -> Actor | None:
+    """The token's account, read in a worker thread; requests that carry the same token
+    while it is read wait for that read instead of each reading it (a bidder's burst of
+    bids at a deadline), unless the process has forgotten tokens since it began (a
+    logout, a lost certificate: identity.tokens), which a later read must see."""
+    reads = rt.tokens.reads
+    generation = rt.tokens.generation
+    shared = reads.get(hashed)
+    if shared is None or shared[0] != generation:
+        read = asyncio.ensure_future(run_in_threadpool(read_token, rt, hashed))
+        shared = reads[hashed] = (generation, read)
+        read.add_done_callback(lambda _: reads.pop(hashed) if reads.get(hashed) is shared else None)
+    return await asyncio.shield(shared[1])  # one caller going away leaves it to the others
 
 
 async def current_actor(actor: Annotated[Actor | None, Depends(optional_actor)]) -> Actor:

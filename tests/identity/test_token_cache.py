@@ -4,14 +4,19 @@ never past the token's expiry, forgotten at once by the process that ends its se
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
 
-from tests.harness import Stack, statements_matching
-from wangua.identity.service import token_actor, token_hash
+from tests.api.test_receipts import _until
+from tests.harness import Account, Stack, statements_matching
+from wangua import web
+from wangua.identity.service import read_token, token_actor, token_hash
 from wangua.identity.tokens import TokenCache
 from wangua.kit.times import wall_now
 from wangua.runtime import Actor, Runtime
@@ -90,3 +95,59 @@ def test_forgetting_an_account_keeps_the_others() -> None:
     cache.remember("b", other, until, cache.generation)
     cache.forget([7])
     assert cache.remembered("a") is None and cache.remembered("b") == other
+
+
+@contextmanager
+def _reads_held(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[list[str], threading.Event]]:
+    """Every read of a token (web.read_once's) recorded, and held until the event is set."""
+    reads: list[str] = []
+    go = threading.Event()
+
+    def held(rt: Runtime, hashed: str) -> Actor | None:
+        reads.append(hashed)
+        assert go.wait(10)
+        return read_token(rt, hashed)
+
+    monkeypatch.setattr(web, "read_token", held)
+    try:
+        yield reads, go
+    finally:
+        go.set()
+
+
+def _user_id(account: Account) -> int:
+    return int(account.http.get("/api/v1/me").json()["id"])
+
+
+def test_requests_carrying_one_token_while_it_is_read_share_the_read(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bidder's burst of requests with a token this process does not remember reads the
+    token once, not once per request."""
+    bidder = stack.bidder()
+    stack.runtime.tokens.forget([_user_id(bidder)])
+    with _reads_held(monkeypatch) as (reads, go), ThreadPoolExecutor(8) as pool:
+        answers = [pool.submit(bidder.http.get, "/api/v1/me") for _ in range(8)]
+        _until(lambda: bool(reads), "the first read")
+        time.sleep(0.3)  # the other requests have arrived and wait for it
+        go.set()
+        assert [a.result().status_code for a in answers] == [200] * 8
+    assert len(reads) == 1
+
+
+def test_r12b_a_request_after_tokens_were_forgotten_does_not_share_an_earlier_read(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A read begun before the process forgot tokens (a logout committed meanwhile) may
+    have read a token that is no longer live: a request arriving after that reads anew."""
+    bidder, other = stack.bidder(), stack.bidder()
+    stack.runtime.tokens.forget([_user_id(bidder)])
+    other_id = _user_id(other)
+    with _reads_held(monkeypatch) as (reads, go), ThreadPoolExecutor(2) as pool:
+        first = pool.submit(bidder.http.get, "/api/v1/me")
+        _until(lambda: len(reads) == 1, "the first read")
+        stack.runtime.tokens.forget([other_id])
+        second = pool.submit(bidder.http.get, "/api/v1/me")
+        _until(lambda: len(reads) == 2, "a read of its own")
+        go.set()
+        assert first.result().status_code == second.result().status_code == 200

@@ -11,6 +11,7 @@ process may admit such a token until its entry runs out (docs/deployment.md).
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections.abc import Iterable
@@ -45,6 +46,9 @@ class TokenCache:
         )
         self.generation = 0
         """Counts the forgettings, so a read that began before one is not remembered."""
+        self.reads: dict[str, tuple[int, asyncio.Future[Actor | None]]] = {}
+        """The tokens being read, each with the generation its read began at; used on the
+        event loop only (web.read_once)."""
 
     def _until(self, _key: str, entry: _Entry, now: float) -> float:
         return now + min(self.seconds, (entry.expires_at - wall_now()).total_seconds())
