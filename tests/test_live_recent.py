@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -82,44 +83,64 @@ def test_r19c_a_refusal_after_a_catch_up_hands_over_only_the_catch_ups_events(
     assert api.render(handed_over, None) == logged
 
 
+Read = Callable[[Runtime, Sequence[Position], int], list[Frames]]
+
+
+def _watching_two_quotes(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch, lot_id: int, read: Read
+) -> tuple[list[int], threading.Thread]:
+    """A watcher of the lot's next two quotes (the seqs it gets, its thread), its follower
+    reading the log by `read`; once the follower has read the log once and waits."""
+    last_event = _last_event(stack, lot_id)
+    monkeypatch.setattr(
+        tail.tails(stack.runtime, api.EVENTS), "feed", replace(api.EVENTS, read=read)
+    )
+    seen: list[int] = []
+    watcher = threading.Thread(
+        target=_watch, args=(stack.url, lot_id, last_event, 2, seen), daemon=True
+    )
+    watcher.start()
+    _wait_for_streams(stack, 1)
+    time.sleep(0.3)
+    return seen, watcher
+
+
+def _until(condition: Callable[[], bool]) -> None:
+    waited = time.monotonic() + 10
+    while not condition() and time.monotonic() < waited:
+        time.sleep(0.02)
+
+
+def _quote(stack: Stack, lot: dict[str, Any], bidder: Account, increments: int) -> None:
+    """An accepted quote `increments` increments above the lot's start price."""
+    start = stack.lot(lot["id"])
+    step = int(start["increment"].split(".")[0])
+    amount = int(start["start_price"].split(".")[0]) + increments * step
+    assert stack.quote(bidder, lot, f"{amount}.00").status_code == 201
+
+
 def test_r19c_a_watcher_gets_what_this_process_committed_while_the_log_read_waits(
     primary: Stack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """With every read of the log held back, a watcher still gets the quotes this process
     accepts, at once; once the reads go on, it gets nothing twice."""
     lot, (first, second), _ = listing_lot(primary, primary.account("staff", "xianning-city"), 2)
-    start = primary.lot(lot["id"])
-    last_event = _last_event(primary, lot["id"])
-    shown = api.EVENTS
     reads_go = threading.Event()
     reads_go.set()
 
     def held_back(rt: Runtime, positions: Sequence[Position], limit: int) -> list[Frames]:
         assert reads_go.wait(30)
-        return shown.read(rt, positions, limit)
+        return api.read_frames(rt, positions, limit)
 
-    shared = tail.tails(primary.runtime, api.EVENTS)
-    monkeypatch.setattr(shared, "feed", replace(shown, read=held_back))
-    seen: list[int] = []
-    watcher = threading.Thread(
-        target=_watch, args=(primary.url, lot["id"], last_event, 2, seen), daemon=True
-    )
-    watcher.start()
-    _wait_for_streams(primary, 1)
-    time.sleep(0.3)  # the follower has read the log once and waits
+    seen, watcher = _watching_two_quotes(primary, monkeypatch, lot["id"], held_back)
     reads_go.clear()
     try:
-        response = primary.quote(first, lot, start["start_price"])
-        assert response.status_code == 201, response.text
-        waited = time.monotonic() + 10
-        while not seen and time.monotonic() < waited:
-            time.sleep(0.02)
+        _quote(primary, lot, first, 0)
+        _until(lambda: bool(seen))
         assert len(seen) == 1, "the quote waited for the log to be read"
     finally:
         reads_go.set()
-    increment = int(start["increment"].split(".")[0])
-    amount = f"{int(start['start_price'].split('.')[0]) + increment}.00"
-    assert primary.quote(second, lot, amount).status_code == 201
+    _quote(primary, lot, second, 1)
     watcher.join(30)
     assert not watcher.is_alive()
     assert seen == sorted(set(seen)) and len(seen) == 2
@@ -135,43 +156,26 @@ def test_r19c_a_notification_ahead_of_this_processs_commit_waits_for_its_events(
     has no commit under way."""
     lot, (first, second), _ = listing_lot(primary, primary.account("staff", "xianning-city"), 2)
     rt = primary.runtime
-    last_event = _last_event(primary, lot["id"])
-    shown = api.EVENTS
     reads: list[int] = []
 
     def counted(rt: Runtime, positions: Sequence[Position], limit: int) -> list[Frames]:
         reads.extend(p.lot_id for p in positions)
-        return shown.read(rt, positions, limit)
+        return api.read_frames(rt, positions, limit)
 
-    shared = tail.tails(rt, api.EVENTS)
-    monkeypatch.setattr(shared, "feed", replace(shown, read=counted))
-    seen: list[int] = []
-    watcher = threading.Thread(
-        target=_watch, args=(primary.url, lot["id"], last_event, 2, seen), daemon=True
-    )
-    watcher.start()
-    _wait_for_streams(primary, 1)
-    time.sleep(0.3)  # the follower has read the log once and waits
+    seen, watcher = _watching_two_quotes(primary, monkeypatch, lot["id"], counted)
     reads.clear()
     rt.recent_events.committing([lot["id"]])  # a commit under way …
     rt.broadcaster.publish(lot["id"])  # … whose notification came first
     time.sleep(0.3)
     assert reads == []
-    start = primary.lot(lot["id"])
-    assert primary.quote(first, lot, start["start_price"]).status_code == 201
-    waited = time.monotonic() + 10
-    while not seen and time.monotonic() < waited:
-        time.sleep(0.02)
+    _quote(primary, lot, first, 0)
+    _until(lambda: bool(seen))
     assert len(seen) == 1 and reads == []
     rt.recent_events.abandon([lot["id"]])
     rt.broadcaster.publish(lot["id"])
-    waited = time.monotonic() + 10
-    while not reads and time.monotonic() < waited:
-        time.sleep(0.02)
+    _until(lambda: bool(reads))
     assert reads == [lot["id"]]
-    increment = int(start["increment"].split(".")[0])
-    amount = f"{int(start['start_price'].split('.')[0]) + increment}.00"
-    assert primary.quote(second, lot, amount).status_code == 201
+    _quote(primary, lot, second, 1)
     watcher.join(10)
     assert len(seen) == 2
 
