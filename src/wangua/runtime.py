@@ -2,7 +2,7 @@
 
 `Runtime.work(actor)` opens one write transaction and hands services a `Work`:
 the session, the clock read inside the transaction, the acting user, and the
-lots whose events must be broadcast once the transaction has committed.
+events it appends to lots' logs, handed to the live streams once it has committed.
 `Runtime.together()` opens one for several requests' `Work`, each in a savepoint.
 """
 
@@ -62,7 +62,6 @@ class Work:
     is_postgres: bool
     sealing_key: SealingKey
     publish_targets: list[Target] = field(default_factory=list)
-    touched_lots: set[int] = field(default_factory=set)
     emitted: list[Committed] = field(default_factory=list)
     """The events this transaction appended to lots' logs, in order (live.events)."""
     timers_changed: bool = False
@@ -216,7 +215,7 @@ class Runtime:
         try:
             with self.db.write_session() as session:
                 yield session, works
-                lots = set().union(*(w.touched_lots for w in works))
+                lots = {event.lot_id for w in works for event in w.emitted}
                 self.recent_events.committing(lots)
         except BaseException:
             self.recent_events.abandon(lots)

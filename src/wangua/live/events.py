@@ -38,7 +38,6 @@ def emit_all(work: Work, events: Sequence[tuple[Lot, str, dict[str, Any]]]) -> N
         event = Committed(lot.id, lot.event_seq, name, data, work.now())
         rows.append(event._asdict())
         work.emitted.append(event)
-        work.touched_lots.add(lot.id)
     if rows:
         work.session.connection().execute(_INSERT, rows[0] if len(rows) == 1 else rows)
 

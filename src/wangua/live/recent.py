@@ -60,14 +60,12 @@ class RecentEvents:
                 for event in events:
                     self._keep(event)
             finally:
-                self._committing.subtract(lot_ids)
-                self._committing = +self._committing
+                self._committed(lot_ids)
 
     def abandon(self, lot_ids: Iterable[int]) -> None:
         """The transaction that marked the lots as committing did not commit."""
         with self._lock:
-            self._committing.subtract(lot_ids)
-            self._committing = +self._committing
+            self._committed(lot_ids)
 
     def is_committing(self, lot_id: int) -> bool:
         with self._lock:
@@ -81,6 +79,10 @@ class RecentEvents:
             while kept is not None and (event := kept.get(seq + len(found) + 1)) is not None:
                 found.append(event)
             return found
+
+    def _committed(self, lot_ids: Iterable[int]) -> None:
+        self._committing.subtract(lot_ids)
+        self._committing = +self._committing  # drops the lots at zero
 
     def _keep(self, event: Committed) -> None:
         kept = self._lots.get(event.lot_id)

@@ -282,9 +282,9 @@ class Tails:
 
     def _just_committed(self, tail: Tail) -> Encoded:
         """The frames of the events this process committed right after the tail's newest."""
-        events = self.rt.recent_events.after(tail.lot_id, tail.last)
-        if not events or self.feed.render is None:
+        if self.feed.render is None:
             return []
+        events = self.rt.recent_events.after(tail.lot_id, tail.last)
         return [(seq, text.encode()) for seq, text in self.feed.render(events, tail.view)]
 
     @staticmethod
